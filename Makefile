@@ -1,0 +1,34 @@
+# lull - the two commands a new user needs: `make run` and `make test`.
+# Everything else (build, bench, clips, clean) is here too.
+
+BUILD ?= build
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+SESSION ?= scripts/unwind/unwind.lull
+OUT ?= out
+
+.PHONY: all deps configure build run test clean
+
+all: build
+
+deps:
+	@./tools/setup-deps
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+configure: deps $(BUILD)/CMakeCache.txt
+
+build: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	@mkdir -p $(OUT)
+	./$(BUILD)/lull check $(SESSION)
+	./$(BUILD)/lull render $(SESSION) -o $(OUT)/session.wav
+	@echo "Rendered $(SESSION) to $(OUT)/session.wav"
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+clean:
+	rm -rf $(BUILD) $(OUT)

@@ -1,0 +1,73 @@
+/* check.c - `lull check`: validate a script and describe it. */
+#include "cli.h"
+
+#include <getopt.h>
+#include <string.h>
+
+static void help(FILE *f)
+{
+    fprintf(f, "usage: lull check [-q] SESSION.lull\n"
+               "\n"
+               "Parse and validate a session script.  Prints its title, length, voices\n"
+               "and sections and exits 0, or prints each error as file:line:column and\n"
+               "exits 2.\n"
+               "\n"
+               "  -q, --quiet   print nothing on success\n"
+               "  -h, --help    this help\n");
+}
+
+int cmd_check(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "quiet", no_argument, NULL, 'q' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    opterr = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'q': cli_quiet = 1; break;
+        case 'h': help(stdout); return EXIT_OK;
+        default:
+            cli_error("check: unknown option '%s' (try 'lull check --help')", argv[optind - 1]);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind != argc - 1) {
+        cli_error(optind >= argc ? "check: which session? (usage: lull check SESSION.lull)"
+                                 : "check: one session at a time (usage: lull check SESSION.lull)");
+        return EXIT_USAGE;
+    }
+    int code;
+    lull_script *s = cli_load_script(argv[optind], &code);
+    if (!s)
+        return code;
+    if (!cli_quiet) {
+        char len[32];
+        cli_format_time(lull_script_duration_sec(s), len, sizeof len, 1);
+        const char *title = lull_script_title(s);
+        printf("%s: %s%s%s\n", argv[optind], title[0] ? "\"" : "", title[0] ? title : "(no title)",
+               title[0] ? "\"" : "");
+        int nv = lull_script_voice_count(s), ns = lull_script_section_count(s);
+        printf("length %s, %d voice%s, %d section%s, %d event%s\n", len, nv, nv == 1 ? "" : "s", ns,
+               ns == 1 ? "" : "s", lull_script_event_count(s), lull_script_event_count(s) == 1 ? "" : "s");
+        if (nv) {
+            printf("voices:\n");
+            for (int i = 0; i < nv; i++)
+                printf("  %-12s %s\n", lull_script_voice_name(s, i), lull_script_voice_kind(s, i));
+        }
+        if (ns) {
+            printf("sections:\n");
+            for (int i = 0; i < ns; i++) {
+                char t[32];
+                cli_format_time(lull_script_section_start_sec(s, i), t, sizeof t, 1);
+                printf("  %8s  %s\n", t, lull_script_section_name(s, i));
+            }
+        }
+        printf("ok\n");
+    }
+    lull_script_free(&s);
+    return EXIT_OK;
+}

@@ -1,0 +1,47 @@
+/*
+ * cli.h - shared pieces of the `lull` command.
+ * Exit codes: 0 ok, 1 runtime failure, 2 usage or script error.
+ */
+#ifndef LULL_CLI_H
+#define LULL_CLI_H
+
+#include "lull.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define EXIT_OK 0
+#define EXIT_RUNTIME 1
+#define EXIT_USAGE 2
+
+extern int cli_quiet;
+extern int cli_verbose;
+extern const char *cli_prog;
+
+int cmd_check(int argc, char **argv);
+int cmd_render(int argc, char **argv);
+
+/* Print "lull: message" on stderr. */
+void cli_error(const char *fmt, ...)
+#ifdef __GNUC__
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+void cli_warn(const char *fmt, ...)
+#ifdef __GNUC__
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+/* Whether to colour output on this stream (a terminal, NO_COLOR unset). */
+int cli_color(FILE *f);
+/* Load a script, printing compiler-style diagnostics.  Returns NULL after
+ * printing; *exit_code is set to the code to return. */
+lull_script *cli_load_script(const char *path, int *exit_code);
+/* "1:02:03" or "12:34" (with .mmm when show_ms). */
+void cli_format_time(double sec, char *buf, size_t n, int show_ms);
+/* Parse an integer option value strictly; returns 0 or -1 after printing. */
+int cli_parse_long(const char *opt, const char *s, long lo, long hi, long *out);
+/* Monotonic seconds. */
+double cli_now(void);
+
+#endif

@@ -1,0 +1,194 @@
+/* render.c - `lull render`: a session to WAV, FLAC or Ogg Vorbis. */
+#include "cli.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    interrupted = sig;
+}
+
+static void help(FILE *f)
+{
+    fprintf(f,
+            "usage: lull render [OPTIONS] SESSION.lull -o OUT\n"
+            "\n"
+            "Render a session to a file.  The format follows OUT's extension:\n"
+            ".wav (24-bit by default), .flac, .ogg (Vorbis).  The file is written\n"
+            "under a temporary name and appears only when complete.\n"
+            "\n"
+            "  -o, --output FILE   where to write (required)\n"
+            "  -r, --rate HZ       sample rate (default 48000)\n"
+            "  -b, --bits B        16, 24 or 32f (32-bit float; WAV only); default 24\n"
+            "  -f, --format F      wav, flac or ogg, whatever OUT is called\n"
+            "      --seed N        noise seed (default fixed: renders are reproducible)\n"
+            "  -q, --quiet         no progress bar or summary\n"
+            "  -h, --help          this help\n");
+}
+
+typedef struct progress {
+    double start;
+    double last_draw;
+    int rate;
+    int tty;
+} progress;
+
+static int on_progress(void *user, int64_t done, int64_t total)
+{
+    progress *p = user;
+    if (interrupted)
+        return 1;
+    if (!p->tty)
+        return 0;
+    double now = cli_now();
+    if (done != total && now - p->last_draw < 0.1)
+        return 0;
+    p->last_draw = now;
+    double frac = total > 0 ? (double)done / (double)total : 1.0;
+    double el = now - p->start;
+    double eta = frac > 0.001 ? el * (1.0 - frac) / frac : 0.0;
+    char a[32], b[32];
+    cli_format_time(el, a, sizeof a, 0);
+    cli_format_time(eta, b, sizeof b, 0);
+    int width = 30, fill = (int)(frac * width + 0.5);
+    char bar[64];
+    for (int i = 0; i < width; i++)
+        bar[i] = i < fill ? '#' : '.';
+    bar[width] = '\0';
+    double speed = el > 0 ? (double)done / p->rate / el : 0.0;
+    fprintf(stderr, "\r[%s] %3d%%  %s elapsed  %s left  %.0fx real time ", bar, (int)(frac * 100), a, b,
+            speed);
+    if (done == total)
+        fputs("\r\033[K", stderr);
+    fflush(stderr);
+    return 0;
+}
+
+int cmd_render(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "output", required_argument, NULL, 'o' }, { "rate", required_argument, NULL, 'r' },
+        { "bits", required_argument, NULL, 'b' },   { "format", required_argument, NULL, 'f' },
+        { "seed", required_argument, NULL, 'S' },   { "quiet", no_argument, NULL, 'q' },
+        { "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
+    };
+    lull_render_config rc = lull_render_config_init();
+    const char *out = NULL;
+    opterr = 0;
+    optind = 1;
+    int c;
+    long v;
+    while ((c = getopt_long(argc, argv, ":o:r:b:f:qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': out = optarg; break;
+        case 'r':
+            if (cli_parse_long("--rate", optarg, 8000, 384000, &v) < 0)
+                return EXIT_USAGE;
+            rc.rate_hz = (int)v;
+            break;
+        case 'b':
+            if (!strcmp(optarg, "16"))
+                rc.samples = LULL_SAMPLES_PCM16;
+            else if (!strcmp(optarg, "24"))
+                rc.samples = LULL_SAMPLES_PCM24;
+            else if (!strcmp(optarg, "32f") || !strcmp(optarg, "32"))
+                rc.samples = LULL_SAMPLES_FLOAT32;
+            else {
+                cli_error("--bits expects 16, 24 or 32f, got '%s'", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'f':
+            if (!strcmp(optarg, "wav"))
+                rc.format = LULL_FORMAT_WAV;
+            else if (!strcmp(optarg, "flac"))
+                rc.format = LULL_FORMAT_FLAC;
+            else if (!strcmp(optarg, "ogg"))
+                rc.format = LULL_FORMAT_OGG;
+            else {
+                cli_error("--format expects wav, flac or ogg, got '%s'", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'S': {
+            char *end;
+            unsigned long long s = strtoull(optarg, &end, 0);
+            if (!*optarg || *end) {
+                cli_error("--seed expects a number, got '%s'", optarg);
+                return EXIT_USAGE;
+            }
+            rc.seed = s;
+            break;
+        }
+        case 'q': cli_quiet = 1; break;
+        case 'h': help(stdout); return EXIT_OK;
+        case ':': cli_error("render: %s needs a value", argv[optind - 1]); return EXIT_USAGE;
+        default:
+            cli_error("render: unknown option '%s' (try 'lull render --help')", argv[optind - 1]);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind != argc - 1) {
+        cli_error(optind >= argc ? "render: which session? (usage: lull render SESSION.lull -o OUT)"
+                                 : "render: one session at a time (usage: lull render SESSION.lull -o OUT)");
+        return EXIT_USAGE;
+    }
+    if (!out) {
+        cli_error("render: where to? give -o OUT.wav (or .flac, .ogg)");
+        return EXIT_USAGE;
+    }
+    if (rc.format == LULL_FORMAT_AUTO && lull_format_from_path(out) == LULL_FORMAT_AUTO) {
+        cli_error("render: cannot tell the format of '%s': name it .wav, .flac or .ogg, or give --format", out);
+        return EXIT_USAGE;
+    }
+    struct stat st;
+    if (stat(out, &st) == 0 && S_ISDIR(st.st_mode)) {
+        cli_error("render: %s is a folder; give a file name", out);
+        return EXIT_USAGE;
+    }
+
+    int code;
+    lull_script *s = cli_load_script(argv[optind], &code);
+    if (!s)
+        return code;
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+
+    progress p = { cli_now(), 0.0, rc.rate_hz, !cli_quiet && isatty(STDERR_FILENO) };
+    rc.progress = on_progress;
+    rc.user = &p;
+    int r = lull_render_file(s, out, &rc);
+    double secs = cli_now() - p.start;
+    if (r != LULL_OK) {
+        if (p.tty)
+            fputs("\r\033[K", stderr);
+        if (r == LULL_ERR_CANCELLED && interrupted)
+            cli_error("interrupted: nothing was written to %s", out);
+        else
+            cli_error("%s", lull_last_error()[0] ? lull_last_error() : lull_strerror(r));
+        lull_script_free(&s);
+        return r == LULL_ERR_CANCELLED && interrupted ? 128 + interrupted : EXIT_RUNTIME;
+    }
+    if (!cli_quiet) {
+        char len[32];
+        double dur = lull_script_duration_sec(s);
+        cli_format_time(dur, len, sizeof len, 0);
+        fprintf(stderr, "wrote %s: %s at %d Hz in %.2f s (%.0fx real time)\n", out, len, rc.rate_hz, secs,
+                secs > 0 ? dur / secs : 0.0);
+    }
+    lull_script_free(&s);
+    return EXIT_OK;
+}

@@ -1,0 +1,129 @@
+/* util.c - diagnostics, colour and small helpers for the lull command. */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+int cli_quiet;
+int cli_verbose;
+const char *cli_prog = "lull";
+
+int cli_color(FILE *f)
+{
+    const char *nc = getenv("NO_COLOR");
+    if (nc && *nc)
+        return 0;
+    const char *term = getenv("TERM");
+    if (term && !strcmp(term, "dumb"))
+        return 0;
+    return isatty(fileno(f));
+}
+
+static void vmsg(const char *kind, const char *color, const char *fmt, va_list ap)
+{
+    int c = cli_color(stderr);
+    fprintf(stderr, "%s: %s%s%s", cli_prog, c ? color : "", kind, c ? "\033[0m" : "");
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vmsg("error: ", "\033[1;31m", fmt, ap);
+    va_end(ap);
+}
+
+void cli_warn(const char *fmt, ...)
+{
+    if (cli_quiet)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vmsg("warning: ", "\033[1;35m", fmt, ap);
+    va_end(ap);
+}
+
+/* Compiler-style: file:line:col: error: message, the line, a caret. */
+static void print_diag(void *user, const lull_diag *d)
+{
+    (void)user;
+    if (d->severity == LULL_SEVERITY_WARNING && cli_quiet)
+        return;
+    int c = cli_color(stderr);
+    const char *kind = d->severity == LULL_SEVERITY_ERROR ? "error" : "warning";
+    const char *col = d->severity == LULL_SEVERITY_ERROR ? "\033[1;31m" : "\033[1;35m";
+    fprintf(stderr, "%s%s:%d:%d:%s %s%s:%s %s\n", c ? "\033[1m" : "", d->file, d->line, d->column,
+            c ? "\033[0m" : "", c ? col : "", kind, c ? "\033[0m" : "", d->message);
+    if (d->source_line && *d->source_line) {
+        fprintf(stderr, "  %s\n  ", d->source_line);
+        /* Keep tabs so the caret lines up under the same column. */
+        int n = (int)strlen(d->source_line);
+        for (int i = 0; i < d->column - 1 && i < n; i++)
+            fputc(d->source_line[i] == '\t' ? '\t' : ' ', stderr);
+        fprintf(stderr, "%s^%s\n", c ? "\033[1;32m" : "", c ? "\033[0m" : "");
+    }
+}
+
+lull_script *cli_load_script(const char *path, int *exit_code)
+{
+    lull_load_config lc = lull_load_config_init();
+    lc.on_diag = print_diag;
+    lull_script *s = NULL;
+    int r = lull_script_load_file(path, &lc, &s);
+    if (r == LULL_OK) {
+        *exit_code = EXIT_OK;
+        return s;
+    }
+    if (r == LULL_ERR_SCRIPT) {
+        *exit_code = EXIT_USAGE;
+    } else if (r == LULL_ERR_IO) {
+        cli_error("cannot read the script %s", lull_last_error());
+        *exit_code = EXIT_USAGE;
+    } else {
+        cli_error("%s: %s", path, lull_strerror(r));
+        *exit_code = EXIT_RUNTIME;
+    }
+    return NULL;
+}
+
+void cli_format_time(double sec, char *buf, size_t n, int show_ms)
+{
+    if (sec < 0)
+        sec = 0;
+    long long ms = (long long)(sec * 1000.0 + 0.5);
+    long long s = ms / 1000;
+    if (s >= 3600)
+        snprintf(buf, n, "%lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
+    else
+        snprintf(buf, n, "%lld:%02lld", s / 60, s % 60);
+    if (show_ms && ms % 1000) {
+        size_t l = strlen(buf);
+        snprintf(buf + l, n - l, ".%03lld", ms % 1000);
+    }
+}
+
+int cli_parse_long(const char *opt, const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi) {
+        cli_error("%s expects a whole number from %ld to %ld, got '%s'", opt, lo, hi, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+double cli_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}

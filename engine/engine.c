@@ -1,0 +1,218 @@
+/*
+ * engine.c - creating and destroying engines, errors and version: the
+ * non-real-time side of the engine core.  The processing path is process.c.
+ */
+#include "engine_internal.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef LULL_VERSION_STRING
+#define LULL_VERSION_STRING "0.0.0"
+#endif
+
+static _Thread_local char last_error[512];
+
+void lull_set_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    va_end(ap);
+}
+
+const char *lull_last_error(void) { return last_error; }
+
+const char *lull_strerror(int err)
+{
+    switch (err) {
+    case LULL_OK: return "no error";
+    case LULL_ERR_NOMEM: return "out of memory";
+    case LULL_ERR_ARG: return "invalid argument";
+    case LULL_ERR_IO: return "input/output error";
+    case LULL_ERR_SCRIPT: return "the script has errors";
+    case LULL_ERR_FORMAT: return "unsupported or unreadable audio format";
+    case LULL_ERR_CANCELLED: return "cancelled";
+    case LULL_ERR_DEVICE: return "audio device error";
+    case LULL_ERR_STATE: return "not valid in the current state";
+    case LULL_ERR_FULL: return "queue full";
+    default: return "unknown error";
+    }
+}
+
+const char *lull_version(void) { return LULL_VERSION_STRING; }
+int lull_version_number(void) { return LULL_VERSION_NUMBER; }
+
+double lull_db_to_gain(double db)
+{
+    if (!(db > LULL_GAIN_FLOOR_DB))
+        return 0.0;
+    return pow(10.0, db / 20.0);
+}
+
+lull_engine_config lull_engine_config_init(void)
+{
+    lull_engine_config c;
+    memset(&c, 0, sizeof c);
+    c.rate_hz = 48000;
+    c.seed = LULL_DEFAULT_SEED;
+    return c;
+}
+
+/* splitmix64: spreads the session seed into independent per-voice seeds. */
+static uint64_t mix_seed(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+static double to_voice_units(const lull_param_desc *d, double v)
+{
+    return d->unit == LULL_UNIT_GAIN ? lull_db_to_gain(v) : v;
+}
+
+int lull_engine_create(const lull_script *s, const lull_engine_config *cfg_in,
+                       lull_engine **out)
+{
+    if (!out)
+        return LULL_ERR_ARG;
+    *out = NULL;
+    lull_engine_config cfg = cfg_in ? *cfg_in : lull_engine_config_init();
+    if (!s || cfg.rate_hz < 8000 || cfg.rate_hz > 384000) {
+        lull_set_error("sample rate %d Hz is outside 8000..384000", cfg.rate_hz);
+        return LULL_ERR_ARG;
+    }
+
+    lull_engine *e = calloc(1, sizeof *e);
+    if (!e)
+        return LULL_ERR_NOMEM;
+    e->rate_hz = cfg.rate_hz;
+    e->seed = cfg.seed;
+    e->n_voices = s->n_voices;
+    e->n_sections = s->n_sections;
+
+    /* One block for every voice's state, each 64-byte aligned. */
+    size_t total = 0;
+    for (int i = 0; i < s->n_voices; i++)
+        total += (s->voices[i].vc->state_size + 63) & ~(size_t)63;
+    e->voices = calloc((size_t)(s->n_voices ? s->n_voices : 1), sizeof *e->voices);
+    e->state_mem = aligned_alloc(64, total ? total : 64);
+    /* The implicit end de-click adds one event. */
+    const size_t n_ev = (size_t)(s->n_events > 0 ? s->n_events : 0) + 1;
+    e->events = calloc(n_ev, sizeof *e->events);
+    e->section_frames = calloc((size_t)(s->n_sections ? s->n_sections : 1),
+                               sizeof *e->section_frames);
+    if (!e->voices || !e->state_mem || !e->events || !e->section_frames) {
+        lull_engine_destroy(&e);
+        return LULL_ERR_NOMEM;
+    }
+    memset(e->state_mem, 0, total ? total : 64);
+
+    size_t off = 0;
+    for (int i = 0; i < s->n_voices; i++) {
+        lull_eng_voice *v = &e->voices[i];
+        const lull_voice_decl *d = &s->voices[i];
+        v->vc = d->vc;
+        v->state = e->state_mem + off;
+        off += (d->vc->state_size + 63) & ~(size_t)63;
+        for (int p = 0; p < d->vc->n_params; p++) {
+            v->init[p] = d->values[p];
+            v->gain_param[p] = d->vc->params[p].unit == LULL_UNIT_GAIN;
+        }
+    }
+
+    e->length_frames = lull_ns_to_frames(s->end_ns, e->rate_hz);
+    int64_t declick = lull_ns_to_frames(LULL_DECLICK_NS, e->rate_hz);
+    int n = 0;
+    int end_added = 0;
+    for (int i = 0; i <= s->n_events; i++) {
+        /* An implicit short fade to silence ends every session, so a script
+         * that stops without fading out still does not click.  It goes
+         * before any event at the same frame, so an explicit fade wins. */
+        int64_t end_fade = e->length_frames - declick;
+        if (end_fade < 0)
+            end_fade = 0;
+        if (!end_added &&
+            (i == s->n_events || lull_ns_to_frames(s->events[i].time_ns, e->rate_hz) > end_fade)) {
+            lull_eng_event *x = &e->events[n++];
+            x->frame = end_fade;
+            x->dur_frames = e->length_frames - end_fade;
+            x->kind = LULL_EV_FADE_OUT;
+            x->voice = -1;
+            end_added = 1;
+        }
+        if (i == s->n_events)
+            break;
+        const lull_event *ev = &s->events[i];
+        lull_eng_event *x = &e->events[n++];
+        x->frame = lull_ns_to_frames(ev->time_ns, e->rate_hz);
+        x->dur_frames = ev->dur_ns > 0 ? lull_ns_to_frames(ev->dur_ns, e->rate_hz) : 0;
+        if (x->dur_frames <= 0 && ev->kind == LULL_EV_SET)
+            x->dur_frames = declick;
+        x->kind = ev->kind;
+        x->voice = ev->voice;
+        x->param = ev->param;
+        x->index = ev->index;
+        x->value = ev->value;
+        if (ev->kind == LULL_EV_SECTION && ev->index >= 0 && ev->index < e->n_sections)
+            e->section_frames[ev->index] = x->frame;
+    }
+    e->n_events = n;
+    e->fade_initial = s->has_fade_in_first ? 0.0 : 1.0;
+
+    lull_engine_rewind(e);
+    *out = e;
+    return LULL_OK;
+}
+
+void lull_engine_rewind(lull_engine *e)
+{
+    for (int i = 0; i < e->n_voices; i++) {
+        lull_eng_voice *v = &e->voices[i];
+        double vals[LULL_MAX_PARAMS];
+        for (int p = 0; p < v->vc->n_params; p++) {
+            v->tracks[p] = (lull_track){ v->init[p], v->init[p], 0, 0 };
+            vals[p] = to_voice_units(&v->vc->params[p], v->init[p]);
+            v->to[p] = vals[p];
+        }
+        lull_voice_ctx ctx = { (double)e->rate_hz, mix_seed(e->seed ^ mix_seed((uint64_t)i + 1)) };
+        v->vc->init(v->state, &ctx, vals);
+    }
+    e->master_gain = (lull_track){ 0.0, 0.0, 0, 0 };
+    e->master_fade = (lull_track){ e->fade_initial, e->fade_initial, 0, 0 };
+    e->next_event = 0;
+    e->pos = 0;
+    e->seg_end = 0;
+    e->current_section = -1;
+    e->need_from = 1;
+}
+
+void lull_engine_destroy(lull_engine **pe)
+{
+    if (!pe || !*pe)
+        return;
+    lull_engine *e = *pe;
+    free(e->voices);
+    free(e->state_mem);
+    free(e->events);
+    free(e->section_frames);
+    free(e);
+    *pe = NULL;
+}
+
+int64_t lull_engine_length_frames(const lull_engine *e) { return e ? e->length_frames : 0; }
+int lull_engine_rate(const lull_engine *e) { return e ? e->rate_hz : 0; }
+int64_t lull_engine_position_frames(const lull_engine *e) { return e ? e->pos : 0; }
+int lull_engine_finished(const lull_engine *e) { return e ? e->pos >= e->length_frames : 1; }
+
+int64_t lull_engine_section_frame(const lull_engine *e, int i)
+{
+    if (!e || i < 0 || i >= e->n_sections)
+        return -1;
+    return e->section_frames[i];
+}

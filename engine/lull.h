@@ -1,0 +1,191 @@
+/*
+ * lull.h - the public API of liblull, a real-time audio engine for guided
+ * relaxation sessions (binaural tones, coloured noise, narration clips).
+ *
+ * Everything public starts with `lull_` / `LULL_`.  Types are opaque;
+ * functions return 0 (LULL_OK) or a negative lull_result, which
+ * lull_strerror() turns into text; lull_last_error() gives the detail (file
+ * name, reason) of the last failure on the calling thread.
+ *
+ * Thread rules.  Every function is marked:
+ *   [NRT]  call from an ordinary thread; it may allocate, lock or do I/O.
+ *   [RT]   safe in an audio callback: no allocation, no locks, no I/O, no
+ *          blocking system calls, bounded work.
+ *   [ANY]  either.
+ * A lull_script is immutable once loaded and may be shared by threads.
+ * A lull_engine is used by one thread at a time for processing (the audio
+ * thread in a live host); lull_engine_post() is the only call another thread
+ * may make while it runs.
+ *
+ * MIT licence; see LICENSE.
+ */
+#ifndef LULL_H
+#define LULL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(LULL_BUILDING) && defined(__GNUC__)
+#define LULL_API __attribute__((visibility("default")))
+#else
+#define LULL_API
+#endif
+
+#define LULL_VERSION_MAJOR 0
+#define LULL_VERSION_MINOR 1
+#define LULL_VERSION_PATCH 0
+#define LULL_VERSION_NUMBER \
+    (LULL_VERSION_MAJOR * 10000 + LULL_VERSION_MINOR * 100 + LULL_VERSION_PATCH)
+/* The script language version this library reads (scripts may say `lull 1`). */
+#define LULL_LANGUAGE_VERSION 1
+
+typedef enum lull_result {
+    LULL_OK = 0,
+    LULL_ERR_NOMEM = -1,     /* out of memory */
+    LULL_ERR_ARG = -2,       /* invalid argument */
+    LULL_ERR_IO = -3,        /* a file could not be read or written */
+    LULL_ERR_SCRIPT = -4,    /* the script has errors (see the diagnostics) */
+    LULL_ERR_FORMAT = -5,    /* unsupported or unreadable audio format */
+    LULL_ERR_CANCELLED = -6, /* stopped by the caller (progress callback) */
+    LULL_ERR_DEVICE = -7,    /* audio device problem */
+    LULL_ERR_STATE = -8,     /* call not valid in the object's current state */
+    LULL_ERR_FULL = -9       /* a queue is full; try again next block */
+} lull_result;
+
+LULL_API const char *lull_strerror(int err);                       /* [ANY] */
+LULL_API const char *lull_last_error(void);                        /* [ANY] */
+LULL_API const char *lull_version(void);                           /* [ANY] "0.1.0" */
+LULL_API int lull_version_number(void);                            /* [ANY] */
+
+/* ---------------------------------------------------------------- scripts */
+
+typedef struct lull_script lull_script;
+
+typedef enum lull_severity { LULL_SEVERITY_ERROR = 0, LULL_SEVERITY_WARNING = 1 } lull_severity;
+
+/* One diagnostic from loading a script.  Pointers are valid only during the
+ * callback.  line and column are 1-based; column counts bytes. */
+typedef struct lull_diag {
+    lull_severity severity;
+    const char *file;
+    int line;
+    int column;
+    const char *message;
+    const char *source_line; /* the offending line, without its newline */
+} lull_diag;
+
+typedef void (*lull_diag_fn)(void *user, const lull_diag *diag);
+
+typedef struct lull_load_config {
+    lull_diag_fn on_diag; /* NULL: diagnostics are dropped */
+    void *user;
+    int max_errors;       /* stop after this many errors; default 20 */
+} lull_load_config;
+
+LULL_API lull_load_config lull_load_config_init(void);              /* [ANY] */
+
+/* Load and validate a script.  On LULL_ERR_SCRIPT the diagnostics were sent
+ * to cfg->on_diag and *out is NULL.  cfg may be NULL.  [NRT] */
+LULL_API int lull_script_load_file(const char *path, const lull_load_config *cfg,
+                                   lull_script **out);
+LULL_API int lull_script_load_string(const char *text, size_t len, const char *name,
+                                     const lull_load_config *cfg, lull_script **out);
+LULL_API void lull_script_free(lull_script **script);              /* [NRT] NULL-safe */
+
+LULL_API const char *lull_script_title(const lull_script *s);       /* [ANY] "" if none */
+LULL_API double lull_script_duration_sec(const lull_script *s);     /* [ANY] */
+LULL_API int lull_script_section_count(const lull_script *s);       /* [ANY] */
+LULL_API const char *lull_script_section_name(const lull_script *s, int i);
+LULL_API double lull_script_section_start_sec(const lull_script *s, int i);
+LULL_API int lull_script_voice_count(const lull_script *s);
+LULL_API const char *lull_script_voice_name(const lull_script *s, int i);
+LULL_API const char *lull_script_voice_kind(const lull_script *s, int i);
+LULL_API int lull_script_event_count(const lull_script *s);
+
+/* ----------------------------------------------------------------- engine */
+
+typedef struct lull_engine lull_engine;
+
+typedef struct lull_engine_config {
+    int rate_hz;   /* sample rate; default 48000 */
+    uint64_t seed; /* noise seed; default LULL_DEFAULT_SEED */
+} lull_engine_config;
+
+#define LULL_DEFAULT_SEED 0x6c756c6cULL /* "lull" */
+#define LULL_MAX_BLOCK_FRAMES 4096
+
+LULL_API lull_engine_config lull_engine_config_init(void);          /* [ANY] */
+
+/* Compile `script` for a sample rate and allocate everything processing will
+ * need.  The engine keeps no pointer into the script.  [NRT] */
+LULL_API int lull_engine_create(const lull_script *script, const lull_engine_config *cfg,
+                                lull_engine **out);
+LULL_API void lull_engine_destroy(lull_engine **engine);           /* [NRT] NULL-safe */
+
+/* Write `frames` frames (any number; blocks of 1..LULL_MAX_BLOCK_FRAMES are
+ * what a live host uses) of interleaved stereo float into `out`.  Returns the
+ * number of frames that were still inside the session; the rest of `out` is
+ * silence.  The output does not depend on how the frames are split into
+ * calls.  [RT] */
+LULL_API int lull_engine_process(lull_engine *e, float *out, int frames);
+
+LULL_API int64_t lull_engine_position_frames(const lull_engine *e); /* [RT] */
+LULL_API int64_t lull_engine_length_frames(const lull_engine *e);   /* [ANY] */
+LULL_API int lull_engine_rate(const lull_engine *e);                 /* [ANY] */
+LULL_API int lull_engine_finished(const lull_engine *e);             /* [RT] */
+
+/* Move the play position to `frame` as if the session had played up to it
+ * (parameters, glides and fades are where the script puts them).  [RT] but
+ * costs O(events before frame). */
+LULL_API int lull_engine_seek(lull_engine *e, int64_t frame);
+/* Start frame of section i (in this engine's sample rate), or -1.  [ANY] */
+LULL_API int64_t lull_engine_section_frame(const lull_engine *e, int i);
+
+/* ---------------------------------------------------------------- render */
+
+typedef enum lull_file_format {
+    LULL_FORMAT_AUTO = 0, /* from the file name's extension */
+    LULL_FORMAT_WAV,
+    LULL_FORMAT_FLAC,
+    LULL_FORMAT_OGG
+} lull_file_format;
+
+typedef enum lull_sample_format {
+    LULL_SAMPLES_DEFAULT = 0, /* WAV/FLAC: 24-bit; Ogg: Vorbis */
+    LULL_SAMPLES_PCM16,
+    LULL_SAMPLES_PCM24,
+    LULL_SAMPLES_FLOAT32
+} lull_sample_format;
+
+/* Called now and then during a render; return non-zero to cancel it. */
+typedef int (*lull_progress_fn)(void *user, int64_t done_frames, int64_t total_frames);
+
+typedef struct lull_render_config {
+    int rate_hz;                 /* default 48000 */
+    uint64_t seed;               /* default LULL_DEFAULT_SEED */
+    lull_file_format format;
+    lull_sample_format samples;
+    lull_progress_fn progress;   /* may be NULL */
+    void *user;
+} lull_render_config;
+
+LULL_API lull_render_config lull_render_config_init(void);          /* [ANY] */
+
+/* Render the whole session to `path`.  The file is written under a temporary
+ * name in the same folder and renamed over `path` only when complete, so a
+ * failed or cancelled render leaves no partial file and never damages an
+ * existing one.  [NRT] */
+LULL_API int lull_render_file(const lull_script *script, const char *path,
+                              const lull_render_config *cfg);
+
+/* Format chosen for a path's extension, or LULL_FORMAT_AUTO if unknown. */
+LULL_API lull_file_format lull_format_from_path(const char *path);  /* [ANY] */
+
+#ifdef __cplusplus
+}
+#endif
+#endif

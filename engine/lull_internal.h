@@ -1,0 +1,88 @@
+/*
+ * lull_internal.h - structures shared inside liblull (not installed).
+ *
+ * A lull_script is the parsed, validated session: voice declarations and a
+ * list of events stamped in nanoseconds (rate independent, exact for every
+ * time the language can write).  lull_engine_create() converts the stamps to
+ * frames for one sample rate.
+ */
+#ifndef LULL_INTERNAL_H
+#define LULL_INTERNAL_H
+
+#include "lull.h"
+#include "lull_voice.h"
+
+#include <stdint.h>
+
+#define LULL_NAME_MAX 64
+#define LULL_NS_PER_SEC 1000000000LL
+/* Longest session (and latest time) a script may name: 24 hours. */
+#define LULL_MAX_TIME_NS (24LL * 3600LL * LULL_NS_PER_SEC)
+/* A parameter change without `over` still ramps, over this long. */
+#define LULL_DECLICK_NS (10LL * 1000000LL)
+/* Gains at or below this many dB are silence. */
+#define LULL_GAIN_FLOOR_DB (-120.0)
+
+typedef enum lull_event_kind {
+    LULL_EV_SET = 0,     /* voice parameter (or master gain when voice < 0) */
+    LULL_EV_FADE_IN,     /* master fade multiplier from 0 to 1 over dur */
+    LULL_EV_FADE_OUT,    /* master fade multiplier to 0 over dur */
+    LULL_EV_SECTION,     /* navigation mark; `index` is the section */
+    LULL_EV_END          /* session end */
+} lull_event_kind;
+
+typedef struct lull_event {
+    int64_t time_ns;
+    int64_t dur_ns;      /* glide length; 0 = step (de-clicked) */
+    lull_event_kind kind;
+    int voice;           /* index into voices, -1 = master */
+    int param;           /* index into the voice class's params */
+    int index;           /* section index for LULL_EV_SECTION */
+    double value;        /* in script units (dB for gains) */
+    int line;            /* source line, for messages */
+} lull_event;
+
+typedef struct lull_voice_decl {
+    char name[LULL_NAME_MAX];
+    const lull_voice_class *vc;
+    double values[LULL_MAX_PARAMS]; /* script units (dB for gains) */
+    int line;
+} lull_voice_decl;
+
+typedef struct lull_section {
+    char *name;
+    int64_t time_ns;
+} lull_section;
+
+struct lull_script {
+    char *title;
+    char *path;              /* file it came from, or the given name */
+    lull_voice_decl *voices;
+    int n_voices;
+    lull_event *events;      /* sorted by time, file order kept for ties */
+    int n_events;
+    lull_section *sections;
+    int n_sections;
+    int64_t end_ns;          /* session length */
+    int has_fade_in_first;   /* the first master fade is a fade-in: start silent */
+};
+
+/* Exact conversion of a nanosecond stamp to the nearest frame. */
+static inline int64_t lull_ns_to_frames(int64_t ns, int rate_hz)
+{
+    int64_t sec = ns / LULL_NS_PER_SEC;
+    int64_t rem = ns % LULL_NS_PER_SEC;
+    return sec * rate_hz + (rem * rate_hz + LULL_NS_PER_SEC / 2) / LULL_NS_PER_SEC;
+}
+
+/* dB to linear amplitude; the floor and below are exact silence. */
+double lull_db_to_gain(double db);
+
+/* Per-thread detail for lull_last_error(). */
+void lull_set_error(const char *fmt, ...)
+#ifdef __GNUC__
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
+#endif

@@ -1,0 +1,204 @@
+/*
+ * process.c - the real-time path: sequencer (events onto exact frames),
+ * control segments, mixing and the master bus.
+ *
+ * Everything here runs on the audio thread in a live host: no allocation, no
+ * locks, no I/O, and work bounded by the block size, the number of voices and
+ * the events due in the block.
+ *
+ * Processing is split into control segments.  A segment ends at the next
+ * multiple of LULL_CONTROL_FRAMES (an absolute grid), at the next event, or
+ * at the session end, whichever comes first.  Parameter values are exact at
+ * segment ends and ramp linearly inside.  Because segment boundaries depend
+ * only on the session and never on the caller's block size, the output is
+ * the same whatever block sizes the host asks for.
+ */
+#include "engine_internal.h"
+
+#include <math.h>
+#include <string.h>
+
+#if defined(__SSE__) || defined(__x86_64__)
+#include <xmmintrin.h>
+#define LULL_HAVE_MXCSR 1
+#endif
+
+/* The master fade multiplier is a 0..1 position shaped by a raised cosine,
+ * so fades start and end with zero slope (no corner to hear). */
+static double fade_shape(double x)
+{
+    if (x <= 0.0)
+        return 0.0;
+    if (x >= 1.0)
+        return 1.0;
+    return 0.5 - 0.5 * cos(3.14159265358979323846 * x);
+}
+
+static double master_at(const lull_engine *e, int64_t frame)
+{
+    return lull_db_to_gain(lull_track_at(&e->master_gain, frame)) *
+           fade_shape(lull_track_at(&e->master_fade, frame));
+}
+
+static double voice_value(const lull_eng_voice *v, int p, int64_t frame)
+{
+    double x = lull_track_at(&v->tracks[p], frame);
+    return v->gain_param[p] ? lull_db_to_gain(x) : x;
+}
+
+static void apply_event(lull_engine *e, const lull_eng_event *ev, int64_t at)
+{
+    lull_track *t = NULL;
+    switch (ev->kind) {
+    case LULL_EV_SET:
+        t = ev->voice < 0 ? &e->master_gain : &e->voices[ev->voice].tracks[ev->param];
+        break;
+    case LULL_EV_FADE_IN:
+        t = &e->master_fade;
+        *t = (lull_track){ 0.0, 1.0, at, ev->dur_frames };
+        return;
+    case LULL_EV_FADE_OUT:
+        t = &e->master_fade;
+        *t = (lull_track){ lull_track_at(t, at), 0.0, at, ev->dur_frames };
+        return;
+    case LULL_EV_SECTION:
+        e->current_section = ev->index;
+        return;
+    case LULL_EV_END:
+        return;
+    }
+    double now = lull_track_at(t, at);
+    *t = (lull_track){ now, ev->value, at, ev->dur_frames };
+}
+
+/* Start a control segment at e->pos. */
+static void begin_segment(lull_engine *e)
+{
+    const int64_t pos = e->pos;
+    while (e->next_event < e->n_events && e->events[e->next_event].frame <= pos)
+        apply_event(e, &e->events[e->next_event++], pos);
+
+    int64_t end = (pos / LULL_CONTROL_FRAMES + 1) * LULL_CONTROL_FRAMES;
+    if (e->next_event < e->n_events && e->events[e->next_event].frame < end)
+        end = e->events[e->next_event].frame;
+    if (e->length_frames > pos && e->length_frames < end)
+        end = e->length_frames;
+    e->seg_end = end;
+    const int len = (int)(end - pos);
+
+    for (int i = 0; i < e->n_voices; i++) {
+        lull_eng_voice *v = &e->voices[i];
+        const int np = v->vc->n_params;
+        double from[LULL_MAX_PARAMS];
+        /* A segment starts where the last one ended: an event at this frame
+         * re-anchors its track at the current value, so the previous end
+         * value is still exact.  Only a seek needs a fresh evaluation. */
+        for (int p = 0; p < np; p++) {
+            from[p] = e->need_from ? voice_value(v, p, pos) : v->to[p];
+            const lull_track *t = &v->tracks[p];
+            /* Skip the dB conversion when the track is at rest. */
+            if (t->len <= 0 || pos >= t->start + t->len)
+                v->to[p] = e->need_from ? from[p] : v->to[p];
+            else
+                v->to[p] = voice_value(v, p, end);
+        }
+        v->vc->control(v->state, from, v->to, len);
+    }
+
+    double mfrom = e->need_from ? master_at(e, pos) : e->master_to;
+    e->master_to = master_at(e, end);
+    e->master_cur = mfrom;
+    e->master_inc = (e->master_to - mfrom) / (double)len;
+    e->need_from = 0;
+}
+
+/* Soft limiter: identity up to the knee, then a tanh curve that approaches
+ * but never reaches full scale.  At normal levels it does nothing. */
+#define LIMIT_KNEE 0.9f
+static inline float limit_sample(float x)
+{
+    if (!isfinite(x))
+        return 0.0f;
+    float a = fabsf(x);
+    if (a <= LIMIT_KNEE)
+        return x;
+    float y = LIMIT_KNEE + (1.0f - LIMIT_KNEE) * tanhf((a - LIMIT_KNEE) / (1.0f - LIMIT_KNEE));
+    if (y > 0.99999f)
+        y = 0.99999f;
+    return x < 0 ? -y : y;
+}
+
+int lull_engine_process(lull_engine *e, float *out, int frames)
+{
+    if (!e || !out || frames <= 0)
+        return 0;
+#ifdef LULL_HAVE_MXCSR
+    /* Flush denormals to zero while we work; restore the host's mode. */
+    const unsigned int saved_csr = _mm_getcsr();
+    _mm_setcsr(saved_csr | 0x8040u);
+#endif
+    int done = 0;
+    int live = 0;
+    while (done < frames) {
+        if (e->pos >= e->length_frames) {
+            memset(out + 2 * done, 0, sizeof(float) * 2 * (size_t)(frames - done));
+            break;
+        }
+        if (e->pos >= e->seg_end)
+            begin_segment(e);
+        int n = frames - done;
+        if ((int64_t)n > e->seg_end - e->pos)
+            n = (int)(e->seg_end - e->pos);
+
+        memset(e->mix_left, 0, sizeof(float) * (size_t)n);
+        memset(e->mix_right, 0, sizeof(float) * (size_t)n);
+        for (int i = 0; i < e->n_voices; i++)
+            e->voices[i].vc->process(e->voices[i].state, e->mix_left, e->mix_right, n);
+
+        float *o = out + 2 * done;
+        double m = e->master_cur;
+        const double inc = e->master_inc;
+        for (int k = 0; k < n; k++) {
+            o[2 * k] = limit_sample((float)(e->mix_left[k] * m));
+            o[2 * k + 1] = limit_sample((float)(e->mix_right[k] * m));
+            m += inc;
+        }
+        e->master_cur = m;
+        e->pos += n;
+        done += n;
+        live += n;
+    }
+#ifdef LULL_HAVE_MXCSR
+    _mm_setcsr(saved_csr);
+#endif
+    return live;
+}
+
+int lull_engine_seek(lull_engine *e, int64_t frame)
+{
+    if (!e)
+        return LULL_ERR_ARG;
+    if (frame < 0)
+        frame = 0;
+    if (frame > e->length_frames)
+        frame = e->length_frames;
+    for (int i = 0; i < e->n_voices; i++) {
+        lull_eng_voice *v = &e->voices[i];
+        for (int p = 0; p < v->vc->n_params; p++)
+            v->tracks[p] = (lull_track){ v->init[p], v->init[p], 0, 0 };
+    }
+    e->master_gain = (lull_track){ 0.0, 0.0, 0, 0 };
+    e->master_fade = (lull_track){ e->fade_initial, e->fade_initial, 0, 0 };
+    e->current_section = -1;
+    e->next_event = 0;
+    /* Replay every event before the target at its own frame: tracks end up
+     * exactly as if the session had played to here. */
+    while (e->next_event < e->n_events && e->events[e->next_event].frame < frame) {
+        const lull_eng_event *ev = &e->events[e->next_event++];
+        apply_event(e, ev, ev->frame);
+    }
+    e->pos = frame;
+    e->seg_end = frame;
+    e->need_from = 1;
+    return LULL_OK;
+}
