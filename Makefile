@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SESSION ?= scripts/unwind/unwind.lull
 OUT ?= out
 
-.PHONY: all deps configure build run test clean
+.PHONY: all deps configure build run test bench clean
 
 all: build
 
@@ -29,6 +29,12 @@ run: build
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# Benchmarks in an optimised tree of their own (tests/bench/).
+bench: deps
+	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release
+	cmake --build build-bench -j $(JOBS) --target lull-bench
+	./build-bench/tests/bench/lull-bench
 
 clean:
 	rm -rf $(BUILD) $(OUT)

@@ -100,7 +100,8 @@ int lull_engine_create(const lull_script *s, const lull_engine_config *cfg_in,
     size_t total = 0;
     for (int i = 0; i < s->n_voices; i++)
         total += (s->voices[i].vc->state_size + 63) & ~(size_t)63;
-    e->voices = calloc((size_t)(s->n_voices ? s->n_voices : 1), sizeof *e->voices);
+    const size_t n_vo = s->n_voices > 0 ? (size_t)s->n_voices : 1;
+    e->voices = calloc(n_vo, sizeof *e->voices);
     e->state_mem = aligned_alloc(64, total ? total : 64);
     /* The implicit end de-click adds one event. */
     const size_t n_ev = (size_t)(s->n_events > 0 ? s->n_events : 0) + 1;

@@ -1,0 +1,1 @@
+# Engine, script, render and CLI tests are registered here.
