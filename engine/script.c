@@ -968,7 +968,8 @@ int lull_script_load_string(const char *text, size_t len, const char *name,
             break;
         }
         if (l > MAX_LINE) {
-            ERR(&p, MAX_LINE, "line is too long (%zu characters; the limit is %d)", l, MAX_LINE);
+            /* The caret goes on the first byte past the limit. */
+            ERR(&p, MAX_LINE + 1, "line is too long (%zu characters; the limit is %d)", l, MAX_LINE);
             continue;
         }
         int n = tokenize(&p, line, tok);
