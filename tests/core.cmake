@@ -1,1 +1,3 @@
-# Engine, script, render and CLI tests are registered here.
+# Engine core, script parser, render and the lull command (issue 2).
+lull_add_test(test_script test_script.c)
+set_tests_properties(test_script PROPERTIES LABELS core TIMEOUT 120)
