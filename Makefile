@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SESSION ?= scripts/unwind/unwind.lull
 OUT ?= out
 
-.PHONY: all deps configure build run test bench clean
+.PHONY: all deps configure build run test bench clips clean
 
 all: build
 
@@ -29,6 +29,10 @@ run: build
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# Re-speak the sessions' narration with espeak-ng (scripts/*/narration.txt).
+clips: deps
+	./tools/make-clips
 
 # Benchmarks in an optimised tree of their own (tests/bench/).
 bench: deps
