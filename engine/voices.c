@@ -10,6 +10,7 @@
 static const lull_voice_class *const registry[] = {
     &lull_voice_binaural,
     &lull_voice_noise,
+    &lull_voice_monaural,
 };
 
 #define N_KINDS ((int)(sizeof registry / sizeof registry[0]))
