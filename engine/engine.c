@@ -153,8 +153,10 @@ int lull_engine_create(const lull_script *s, const lull_engine_config *cfg_in,
         lull_eng_event *x = &e->events[n++];
         x->frame = lull_ns_to_frames(ev->time_ns, e->rate_hz);
         x->dur_frames = ev->dur_ns > 0 ? lull_ns_to_frames(ev->dur_ns, e->rate_hz) : 0;
-        if (x->dur_frames <= 0 && ev->kind == LULL_EV_SET)
+        if (x->dur_frames <= 0 && ev->kind == LULL_EV_SET) {
             x->dur_frames = declick;
+            x->declick = 1;
+        }
         x->kind = ev->kind;
         x->voice = ev->voice;
         x->param = ev->param;
@@ -177,15 +179,15 @@ void lull_engine_rewind(lull_engine *e)
         lull_eng_voice *v = &e->voices[i];
         double vals[LULL_MAX_PARAMS];
         for (int p = 0; p < v->vc->n_params; p++) {
-            v->tracks[p] = (lull_track){ v->init[p], v->init[p], 0, 0 };
+            v->tracks[p] = (lull_track){ v->init[p], v->init[p], 0, 0, 0 };
             vals[p] = to_voice_units(&v->vc->params[p], v->init[p]);
             v->to[p] = vals[p];
         }
         lull_voice_ctx ctx = { (double)e->rate_hz, mix_seed(e->seed ^ mix_seed((uint64_t)i + 1)) };
         v->vc->init(v->state, &ctx, vals);
     }
-    e->master_gain = (lull_track){ 0.0, 0.0, 0, 0 };
-    e->master_fade = (lull_track){ e->fade_initial, e->fade_initial, 0, 0 };
+    e->master_gain = (lull_track){ 0.0, 0.0, 0, 0, 0 };
+    e->master_fade = (lull_track){ e->fade_initial, e->fade_initial, 0, 0, 0 };
     e->next_event = 0;
     e->pos = 0;
     e->seg_end = 0;

@@ -7,23 +7,59 @@
 
 #include "lull_internal.h"
 
+#include <math.h>
+
 /* A parameter's timeline: the value glides linearly (in script units: Hz,
  * dB, ...) from v0 at frame `start` to v1 at frame start+len and then holds.
  * Every value is computed from this formula, never accumulated, so a glide
- * ends exactly on its target frame and seeking lands on the exact value. */
+ * ends exactly on its target frame and seeking lands on the exact value.
+ *
+ * A gain step's de-click ramp (amp_linear) is linear in amplitude instead of
+ * dB: a 10 ms dB ramp out of silence (-120 dB) would be an exponential that
+ * does nearly all its rise in the last millisecond, which is a click. */
 typedef struct lull_track {
     double v0, v1;
     int64_t start, len;
+    int amp_linear;    /* dB values, interpolated as linear amplitudes */
 } lull_track;
 
-static inline double lull_track_at(const lull_track *t, int64_t frame)
+/* Fraction of the ramp done at `frame`: 0 before it, 1 after it. */
+static inline double lull_track_pos(const lull_track *t, int64_t frame)
 {
     int64_t k = frame - t->start;
     if (t->len <= 0 || k >= t->len)
-        return t->v1;
+        return 1.0;
     if (k <= 0)
+        return 0.0;
+    return (double)k / (double)t->len;
+}
+
+/* A gain track's value as a linear amplitude. */
+static inline double lull_track_gain(const lull_track *t, int64_t frame)
+{
+    double x = lull_track_pos(t, frame);
+    if (x >= 1.0)
+        return lull_db_to_gain(t->v1);
+    if (t->amp_linear) {
+        double g0 = lull_db_to_gain(t->v0);
+        return g0 + (lull_db_to_gain(t->v1) - g0) * x;
+    }
+    return lull_db_to_gain(t->v0 + (t->v1 - t->v0) * x);
+}
+
+/* The value in script units (dB for gains). */
+static inline double lull_track_at(const lull_track *t, int64_t frame)
+{
+    double x = lull_track_pos(t, frame);
+    if (x >= 1.0)
+        return t->v1;
+    if (x <= 0.0)
         return t->v0;
-    return t->v0 + (t->v1 - t->v0) * ((double)k / (double)t->len);
+    if (t->amp_linear) {
+        double g = lull_track_gain(t, frame);
+        return g > 0.0 ? 20.0 * log10(g) : LULL_GAIN_FLOOR_DB;
+    }
+    return t->v0 + (t->v1 - t->v0) * x;
 }
 
 typedef struct lull_eng_event {
@@ -34,6 +70,7 @@ typedef struct lull_eng_event {
     int param;
     int index;
     double value;
+    int declick;       /* a step without `over`: the short built-in ramp */
 } lull_eng_event;
 
 typedef struct lull_eng_voice {

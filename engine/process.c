@@ -36,14 +36,12 @@ static double fade_shape(double x)
 
 static double master_at(const lull_engine *e, int64_t frame)
 {
-    return lull_db_to_gain(lull_track_at(&e->master_gain, frame)) *
-           fade_shape(lull_track_at(&e->master_fade, frame));
+    return lull_track_gain(&e->master_gain, frame) * fade_shape(lull_track_at(&e->master_fade, frame));
 }
 
 static double voice_value(const lull_eng_voice *v, int p, int64_t frame)
 {
-    double x = lull_track_at(&v->tracks[p], frame);
-    return v->gain_param[p] ? lull_db_to_gain(x) : x;
+    return v->gain_param[p] ? lull_track_gain(&v->tracks[p], frame) : lull_track_at(&v->tracks[p], frame);
 }
 
 static void apply_event(lull_engine *e, const lull_eng_event *ev, int64_t at)
@@ -55,11 +53,11 @@ static void apply_event(lull_engine *e, const lull_eng_event *ev, int64_t at)
         break;
     case LULL_EV_FADE_IN:
         t = &e->master_fade;
-        *t = (lull_track){ 0.0, 1.0, at, ev->dur_frames };
+        *t = (lull_track){ 0.0, 1.0, at, ev->dur_frames, 0 };
         return;
     case LULL_EV_FADE_OUT:
         t = &e->master_fade;
-        *t = (lull_track){ lull_track_at(t, at), 0.0, at, ev->dur_frames };
+        *t = (lull_track){ lull_track_at(t, at), 0.0, at, ev->dur_frames, 0 };
         return;
     case LULL_EV_SECTION:
         e->current_section = ev->index;
@@ -68,7 +66,9 @@ static void apply_event(lull_engine *e, const lull_eng_event *ev, int64_t at)
         return;
     }
     double now = lull_track_at(t, at);
-    *t = (lull_track){ now, ev->value, at, ev->dur_frames };
+    /* A gain step ramps linearly in amplitude (see lull_track). */
+    const int is_gain = ev->voice < 0 || e->voices[ev->voice].gain_param[ev->param];
+    *t = (lull_track){ now, ev->value, at, ev->dur_frames, ev->declick && is_gain };
 }
 
 /* Start a control segment at e->pos. */
@@ -185,10 +185,10 @@ int lull_engine_seek(lull_engine *e, int64_t frame)
     for (int i = 0; i < e->n_voices; i++) {
         lull_eng_voice *v = &e->voices[i];
         for (int p = 0; p < v->vc->n_params; p++)
-            v->tracks[p] = (lull_track){ v->init[p], v->init[p], 0, 0 };
+            v->tracks[p] = (lull_track){ v->init[p], v->init[p], 0, 0, 0 };
     }
-    e->master_gain = (lull_track){ 0.0, 0.0, 0, 0 };
-    e->master_fade = (lull_track){ e->fade_initial, e->fade_initial, 0, 0 };
+    e->master_gain = (lull_track){ 0.0, 0.0, 0, 0, 0 };
+    e->master_fade = (lull_track){ e->fade_initial, e->fade_initial, 0, 0, 0 };
     e->current_section = -1;
     e->next_event = 0;
     /* Replay every event before the target at its own frame: tracks end up
