@@ -95,6 +95,7 @@ const char *lull_voice_kind_list(void);
 extern const lull_voice_class lull_voice_binaural;
 extern const lull_voice_class lull_voice_noise;
 extern const lull_voice_class lull_voice_monaural;
+extern const lull_voice_class lull_voice_isochronic;
 
 #ifdef __cplusplus
 }
