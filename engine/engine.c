@@ -168,6 +168,7 @@ int lull_engine_create(const lull_script *s, const lull_engine_config *cfg_in,
     e->n_events = n;
     e->fade_initial = s->has_fade_in_first ? 0.0 : 1.0;
 
+    lull_live_init(e);
     lull_engine_rewind(e);
     *out = e;
     return LULL_OK;
@@ -211,7 +212,10 @@ void lull_engine_destroy(lull_engine **pe)
 int64_t lull_engine_length_frames(const lull_engine *e) { return e ? e->length_frames : 0; }
 int lull_engine_rate(const lull_engine *e) { return e ? e->rate_hz : 0; }
 int64_t lull_engine_position_frames(const lull_engine *e) { return e ? e->pos : 0; }
-int lull_engine_finished(const lull_engine *e) { return e ? e->pos >= e->length_frames : 1; }
+int lull_engine_finished(const lull_engine *e)
+{
+    return e ? (e->pos >= e->length_frames && !e->live.loop) || lull_live_done(e) : 1;
+}
 
 int64_t lull_engine_section_frame(const lull_engine *e, int i)
 {

@@ -6,6 +6,7 @@
 #define LULL_ENGINE_INTERNAL_H
 
 #include "lull_internal.h"
+#include "live.h"
 
 #include <math.h>
 
@@ -110,7 +111,20 @@ struct lull_engine {
 
     float mix_left[LULL_CONTROL_FRAMES];
     float mix_right[LULL_CONTROL_FRAMES];
+
+    lull_live live;                     /* commands, fades, status (live.c) */
 };
+
+/* The mixer core (process.c): `frames` frames with the live gain ramping
+ * linearly from gain_from by gain_step per frame on the master bus.  The
+ * public lull_engine_process (live.c) wraps it with commands and fades.
+ * [RT] */
+int lull_engine_process_core(lull_engine *e, float *out, int frames, double gain_from,
+                             double gain_step);
+/* Set up the live-control state of a new engine (live.c).  [NRT] */
+void lull_live_init(lull_engine *e);
+/* Whether a stop command or the session end has finished the engine. */
+int lull_live_done(const lull_engine *e);
 
 /* Reset the processing state to the session's start (RT-safe). */
 void lull_engine_rewind(lull_engine *e);

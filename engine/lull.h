@@ -145,6 +145,89 @@ LULL_API int lull_engine_seek(lull_engine *e, int64_t frame);
 /* Start frame of section i (in this engine's sample rate), or -1.  [ANY] */
 LULL_API int64_t lull_engine_section_frame(const lull_engine *e, int i);
 
+/* ----------------------------------------------------------- live control
+ *
+ * A running engine is steered by commands.  Another thread queues them with
+ * lull_engine_post(); the processing thread applies everything queued at the
+ * start of its next lull_engine_process() call, so a control takes effect at
+ * the next block boundary (latency: at most one block).  The queue is a
+ * preallocated lock-free single-producer/single-consumer ring: posting and
+ * applying never allocate, lock or block.  Pause, seek and stop fade briefly
+ * rather than cut, and a paused engine writes silence without moving its
+ * position.  An engine that is never sent a command produces exactly the
+ * samples of an offline render. */
+
+typedef enum lull_command_kind {
+    LULL_CMD_PAUSE = 1,    /* fade out (LULL_PAUSE_FADE_SEC), then silence; position holds */
+    LULL_CMD_RESUME,       /* fade back in where it paused */
+    LULL_CMD_TOGGLE_PAUSE, /* pause if playing, resume if paused */
+    LULL_CMD_SEEK,         /* `frames`: jump to that session frame (de-clicked) */
+    LULL_CMD_SECTION,      /* `index`: jump to the start of that section */
+    LULL_CMD_SECTION_STEP, /* `index`: +1 next section; -1 previous (or the current
+                              section's start when more than 2 s into it) */
+    LULL_CMD_VOLUME,       /* `value`: live master trim in dB, -60..+12, smoothed */
+    LULL_CMD_STOP,         /* `value`: fade-out seconds (<= 0: a de-click); then finished */
+    LULL_CMD_LOOP          /* `index`: 1 = at the end start again without a gap, 0 = end */
+} lull_command_kind;
+
+typedef struct lull_command {
+    lull_command_kind kind;
+    int index;
+    int64_t frames;
+    double value;
+} lull_command;
+
+#define LULL_PAUSE_FADE_SEC 0.05   /* pause and resume fades */
+#define LULL_SEEK_FADE_SEC 0.01    /* fade out and in around a jump */
+#define LULL_ENGINE_COMMANDS 256   /* commands that can wait at once */
+
+/* Queue a command for the processing thread.  Lock-free and wait-free; the
+ * queue has one producer, so one thread posts at a time (serialise posts
+ * from several threads yourself, as lull_player does).  Returns LULL_OK,
+ * LULL_ERR_FULL when LULL_ENGINE_COMMANDS are already waiting, or
+ * LULL_ERR_ARG for an unknown command.  [ANY] */
+LULL_API int lull_engine_post(lull_engine *e, const lull_command *cmd);
+/* Apply a command at once, on the processing thread itself (for example in
+ * a host's callback between two lull_engine_process calls).  [RT] */
+LULL_API int lull_engine_command(lull_engine *e, const lull_command *cmd);
+
+/* What the processing thread last published (at the end of each
+ * lull_engine_process call), through atomics: reading never blocks it. */
+typedef struct lull_status {
+    int64_t position_frames; /* next session frame to play */
+    int64_t length_frames;
+    int section;             /* current section, -1 before the first */
+    int paused;              /* 1 from a pause command until resumed */
+    int finished;            /* the session ended or was stopped */
+    double volume_db;        /* the live trim's target */
+    float peak_left;         /* output level meter, linear peak with a */
+    float peak_right;        /* fall of 20 dB/s */
+} lull_status;
+
+LULL_API void lull_engine_status(const lull_engine *e, lull_status *out); /* [ANY] */
+
+/* Things the processing thread reports back, in order, through a second
+ * lock-free queue. */
+typedef enum lull_notice_kind {
+    LULL_NOTICE_SECTION = 1, /* a section began (played into, or jumped to) */
+    LULL_NOTICE_PAUSED,      /* the pause fade finished: output is silent */
+    LULL_NOTICE_RESUMED,
+    LULL_NOTICE_LOOPED,      /* the session ended and started again */
+    LULL_NOTICE_END,         /* the session reached its end */
+    LULL_NOTICE_STOPPED      /* a stop command's fade finished */
+} lull_notice_kind;
+
+typedef struct lull_notice {
+    lull_notice_kind kind;
+    int section;             /* LULL_NOTICE_SECTION: its index */
+    int64_t frame;           /* session position it refers to */
+} lull_notice;
+
+/* Take the oldest notice: returns 1 and fills *out, or 0 when there is none.
+ * One consumer thread at a time.  If nobody reads them, the newest notices
+ * are dropped (the engine never waits).  [ANY] */
+LULL_API int lull_engine_poll_notice(lull_engine *e, lull_notice *out);
+
 /* ---------------------------------------------------------------- render */
 
 typedef enum lull_file_format {

@@ -12,6 +12,10 @@
  * segment ends and ramp linearly inside.  Because segment boundaries depend
  * only on the session and never on the caller's block size, the output is
  * the same whatever block sizes the host asks for.
+ *
+ * The public lull_engine_process (live.c) wraps the core below: it applies
+ * queued commands, cuts blocks at the ends of live fades and hands the core
+ * the live gain ramp, which is exactly 1 when no live control is used.
  */
 #include "engine_internal.h"
 
@@ -128,7 +132,8 @@ static inline float limit_sample(float x)
     return x < 0 ? -y : y;
 }
 
-int lull_engine_process(lull_engine *e, float *out, int frames)
+int lull_engine_process_core(lull_engine *e, float *out, int frames, double gain_from,
+                             double gain_step)
 {
     if (!e || !out || frames <= 0)
         return 0;
@@ -158,10 +163,12 @@ int lull_engine_process(lull_engine *e, float *out, int frames)
         float *o = out + 2 * done;
         double m = e->master_cur;
         const double inc = e->master_inc;
+        double g = gain_from + gain_step * (double)done; /* live gain (1 when unused) */
         for (int k = 0; k < n; k++) {
-            o[2 * k] = limit_sample((float)(e->mix_left[k] * m));
-            o[2 * k + 1] = limit_sample((float)(e->mix_right[k] * m));
+            o[2 * k] = limit_sample((float)(e->mix_left[k] * m * g));
+            o[2 * k + 1] = limit_sample((float)(e->mix_right[k] * m * g));
             m += inc;
+            g += gain_step;
         }
         e->master_cur = m;
         e->pos += n;
