@@ -166,6 +166,10 @@ int cmd_render(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
+    /* Past a file size limit (ulimit -f) a write must fail with EFBIG, so
+     * the render cleans up its temporary file, instead of the default
+     * SIGXFSZ killing the process and leaving the temporary file behind. */
+    signal(SIGXFSZ, SIG_IGN);
 
     progress p = { cli_now(), 0.0, rc.rate_hz, !cli_quiet && isatty(STDERR_FILENO) };
     rc.progress = on_progress;
