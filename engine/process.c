@@ -57,7 +57,9 @@ static void apply_event(lull_engine *e, const lull_eng_event *ev, int64_t at)
         break;
     case LULL_EV_FADE_IN:
         t = &e->master_fade;
-        *t = (lull_track){ 0.0, 1.0, at, ev->dur_frames, 0 };
+        /* From where the fade is (0 at the start of a session that opens
+         * with a fade-in, or after a fade-out), never a drop to silence. */
+        *t = (lull_track){ lull_track_at(t, at), 1.0, at, ev->dur_frames, 0 };
         return;
     case LULL_EV_FADE_OUT:
         t = &e->master_fade;
