@@ -395,6 +395,22 @@ static void test_fades(void)
     CHECK(j <= sine_step(amp, 200, rate) * 1.001, "end fade jump %.5f at %zu", j, at);
     take_free(&t);
 
+    /* A fade-in that starts while the fade is not at silence rises from
+     * where the level is: no drop to silence, no click. */
+    t = render("voice d binaural carrier=200Hz beat=0Hz gain=-6dB\n"
+               "0:00.5 master fade-out 1s\n"
+               "0:01 master fade-in 1s\n"
+               "0:02.5 master fade-in 0.5s\n"
+               "0:04 end\n",
+               rate, LULL_DEFAULT_SEED, 4096);
+    j = max_jump(t.l, 1, t.n, &at);
+    CHECK(j <= sine_step(amp, 200, rate) * 1.001 + amp * PI / (2 * 24000), "fade-in over a fade: jump %.5f at %zu",
+          j, at);
+    CHECK(peak(t.l, 48000, 48240) > 0.45 * amp, "the fade-in starts from the level it finds");
+    CHECK(fabs(peak(t.l, 2 * 48000, 5 * 24000) - amp) < 1e-3 && fabs(peak(t.l, 5 * 24000, 3 * 48000) - amp) < 1e-3,
+          "full level through a fade-in that starts at full level");
+    take_free(&t);
+
     /* A fade-in later than 0:00 keeps the session silent until it starts. */
     t = render("voice d binaural carrier=200Hz beat=0Hz gain=-6dB\n"
                "0:01 master fade-in 1s\n0:03 end\n",
