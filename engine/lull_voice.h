@@ -96,6 +96,7 @@ extern const lull_voice_class lull_voice_binaural;
 extern const lull_voice_class lull_voice_noise;
 extern const lull_voice_class lull_voice_monaural;
 extern const lull_voice_class lull_voice_isochronic;
+extern const lull_voice_class lull_voice_pacer;
 
 #ifdef __cplusplus
 }

@@ -529,6 +529,36 @@ static void list_params(const lull_voice_class *vc, char *buf, size_t n)
     }
 }
 
+/* The breathing shorthand rate=N/min: N breaths a minute, each split 40:60
+ * between inhale and exhale (holds come on top).  Offered by any voice kind
+ * with inhale and exhale parameters and no `rate` of its own (the pacer).
+ * t->text is the key, already cut at '='.  Returns 1 with the two settings in
+ * pidx/vals, 0 if the key is not the shorthand, -1 after an error. */
+static int breath_rate(parser *p, const lull_voice_class *vc, const token *t, int *pidx,
+                       double *vals)
+{
+    const int in = lull_voice_param_index(vc, "inhale"), ex = lull_voice_param_index(vc, "exhale");
+    if (strcmp(t->text, "rate") != 0 || in < 0 || ex < 0)
+        return 0;
+    const char *v = t->text + t->eq + 1;
+    const int col = t->col + t->eq + 1;
+    char *end = NULL;
+    const double per_min = isdigit((unsigned char)*v) || *v == '.' ? strtod(v, &end) : NAN;
+    if (!end || strcmp(end, "/min") != 0 || !isfinite(per_min)) {
+        ERR(p, col, "rate: expected breaths a minute such as 6/min (got '%s')", v);
+        return -1;
+    }
+    if (per_min < 1.0 || per_min > 30.0) {
+        ERR(p, col, "rate %g/min is out of range (1/min to 30/min)", per_min);
+        return -1;
+    }
+    pidx[0] = in;
+    vals[0] = 0.4 * 60.0 / per_min;
+    pidx[1] = ex;
+    vals[1] = 0.6 * 60.0 / per_min;
+    return 1;
+}
+
 static void statement_voice(parser *p, token *t, int n)
 {
     lull_script *s = p->s;
@@ -578,6 +608,17 @@ static void statement_voice(parser *p, token *t, int n)
         }
         t[i].text[t[i].eq] = '\0';
         int pi = lull_voice_param_index(vc, t[i].text);
+        int br_idx[2];
+        double br_val[2];
+        const int br = pi < 0 ? breath_rate(p, vc, &t[i], br_idx, br_val) : 0;
+        if (br != 0) {
+            if (br > 0) {
+                d.values[br_idx[0]] = br_val[0];
+                d.values[br_idx[1]] = br_val[1];
+            }
+            bad |= br < 0;
+            continue;
+        }
         if (pi < 0) {
             char list[256];
             list_params(vc, list, sizeof list);
@@ -799,8 +840,8 @@ static void statement_timeline(parser *p, token *t, int n)
         return;
     }
     const lull_voice_class *vc = s->voices[vi].vc;
-    int pidx[MAX_TOKENS];
-    double vals[MAX_TOKENS];
+    int pidx[2 * MAX_TOKENS]; /* rate=N/min sets two parameters */
+    double vals[2 * MAX_TOKENS];
     int np = 0;
     int64_t dur = 0;
     for (int i = 2; i < n; i++) {
@@ -819,6 +860,13 @@ static void statement_timeline(parser *p, token *t, int n)
         }
         t[i].text[t[i].eq] = '\0';
         int pi = lull_voice_param_index(vc, t[i].text);
+        const int br = pi < 0 ? breath_rate(p, vc, &t[i], pidx + np, vals + np) : 0;
+        if (br < 0)
+            return;
+        if (br > 0) {
+            np += 2;
+            continue;
+        }
         if (pi < 0) {
             char list[256];
             list_params(vc, list, sizeof list);

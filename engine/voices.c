@@ -12,6 +12,7 @@ static const lull_voice_class *const registry[] = {
     &lull_voice_noise,
     &lull_voice_monaural,
     &lull_voice_isochronic,
+    &lull_voice_pacer,
 };
 
 #define N_KINDS ((int)(sizeof registry / sizeof registry[0]))
