@@ -3,5 +3,6 @@ lull_add_test(test_script test_script.c)
 lull_add_test(test_engine test_engine.c)
 set_tests_properties(test_script test_engine PROPERTIES LABELS core TIMEOUT 300)
 # The lull command, driven as a user would (needs sox's soxi).
-add_test(NAME test_cli COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/test_cli.sh $<TARGET_FILE:lull>)
+add_test(NAME test_cli COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/test_cli.sh $<TARGET_FILE:lull>
+  ${PROJECT_SOURCE_DIR}/scripts/README.md)
 set_tests_properties(test_cli PROPERTIES LABELS core TIMEOUT 300)

@@ -1,10 +1,11 @@
 #!/bin/sh
-# test_cli.sh LULL - the lull command: help and version, exit codes and
+# test_cli.sh LULL [REFERENCE.md] - the lull command: help and version, exit codes and
 # messages for bad usage, `check` on good and bad scripts, `render` to every
 # format (checked with soxi), and that a failed or interrupted render leaves
 # no file and no temporary file behind and never touches an existing output.
 #
-# Run by ctest with the path of the lull binary.  Needs sox (soxi), which
+# Run by ctest with the path of the lull binary (and of scripts/README.md,
+# whose examples must pass `lull check`).  Needs sox (soxi), which
 # tools/setup-deps installs.
 set -u
 
@@ -271,6 +272,18 @@ no_leftovers .
 # A successful render replaces an existing file.
 run 0 render good.lull -o keep.wav
 soxi_is keep.wav -s 144000
+
+# The language reference's examples are valid scripts.
+REF=${2:-}
+if [ -n "$REF" ]; then
+    awk '/^## A complete example/ { f = 1 } f && /^```$/ { n++; next } f && n == 1' "$REF" >example.lull
+    [ -s example.lull ] || fail "no complete example in $REF"
+    run 0 check example.lull
+    has out.txt "length 25:00"
+    awk '!f && /^```$/ { f = 1; next } f && /^```$/ { exit } f' "$REF" >first.lull
+    run 0 check first.lull
+    has out.txt "length 20:00"
+fi
 
 if [ $failures -ne 0 ]; then
     echo "test_cli: $failures failure(s)" >&2
