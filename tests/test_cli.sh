@@ -11,6 +11,8 @@ set -u
 
 LULL=${1:?usage: test_cli.sh PATH/TO/lull}
 case $LULL in /*) ;; *) LULL=$(pwd)/$LULL ;; esac
+REF=${2:-}
+case $REF in /* | '') ;; *) REF=$(pwd)/$REF ;; esac
 command -v soxi >/dev/null 2>&1 || { echo "test_cli: soxi not found (install sox: tools/setup-deps)"; exit 1; }
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/lull-cli-XXXXXX")
@@ -274,7 +276,6 @@ run 0 render good.lull -o keep.wav
 soxi_is keep.wav -s 144000
 
 # The language reference's examples are valid scripts.
-REF=${2:-}
 if [ -n "$REF" ]; then
     awk '/^## A complete example/ { f = 1 } f && /^```$/ { n++; next } f && n == 1' "$REF" >example.lull
     [ -s example.lull ] || fail "no complete example in $REF"
