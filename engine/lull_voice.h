@@ -97,6 +97,8 @@ extern const lull_voice_class lull_voice_noise;
 extern const lull_voice_class lull_voice_monaural;
 extern const lull_voice_class lull_voice_isochronic;
 extern const lull_voice_class lull_voice_pacer;
+extern const lull_voice_class lull_voice_tone;
+extern const lull_voice_class lull_voice_bell;
 
 #ifdef __cplusplus
 }

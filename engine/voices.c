@@ -13,6 +13,8 @@ static const lull_voice_class *const registry[] = {
     &lull_voice_monaural,
     &lull_voice_isochronic,
     &lull_voice_pacer,
+    &lull_voice_tone,
+    &lull_voice_bell,
 };
 
 #define N_KINDS ((int)(sizeof registry / sizeof registry[0]))
