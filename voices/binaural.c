@@ -96,6 +96,31 @@ static void binaural_control(void *state, const double *from, const double *to, 
     st->seg_frames = frames;
 }
 
+/* [RT] Produce n <= LULL_CONTROL_FRAMES frames: the phase accumulators run
+ * serially into `turns`, then the sine and gain ramp run as plain loops the
+ * compiler vectorises. */
+static void binaural_run(binaural_state *st, float *left, float *right, int n, int ramping)
+{
+    float tl[LULL_CONTROL_FRAMES], tr[LULL_CONTROL_FRAMES];
+    lull_osc_run(&st->phase_l, &st->inc_l, ramping ? st->step_l : 0, tl, n);
+    lull_osc_run(&st->phase_r, &st->inc_r, ramping ? st->step_r : 0, tr, n);
+    if (ramping) {
+        const float g0 = (float)st->gain_from, dg = (float)st->gain_slope;
+        const float p0 = (float)st->seg_pos;
+        for (int i = 0; i < n; i++) {
+            const float g = g0 + dg * (p0 + (float)i);
+            left[i] += g * lull_osc_sin_turns(tl[i]);
+            right[i] += g * lull_osc_sin_turns(tr[i]);
+        }
+    } else {
+        const float g = (float)st->gain_to;
+        for (int i = 0; i < n; i++) {
+            left[i] += g * lull_osc_sin_turns(tl[i]);
+            right[i] += g * lull_osc_sin_turns(tr[i]);
+        }
+    }
+}
+
 /* [RT] */
 static void binaural_process(void *state, float *left, float *right, int frames)
 {
@@ -106,51 +131,28 @@ static void binaural_process(void *state, float *left, float *right, int frames)
     int ramp = st->seg_frames - st->seg_pos;
     if (ramp > frames)
         ramp = frames;
-    if (ramp > 0) {
-        uint64_t ph_l = st->phase_l, ph_r = st->phase_r;
-        int64_t inc_l = st->inc_l, inc_r = st->inc_r;
-        const int64_t step_l = st->step_l, step_r = st->step_r;
-        const double g0 = st->gain_from, dg = st->gain_slope;
-        int pos = st->seg_pos;
-        for (; i < ramp; i++, pos++) {
-            const float g = (float)(g0 + dg * (double)pos);
-            left[i] += g * lull_osc_sine(ph_l);
-            right[i] += g * lull_osc_sine(ph_r);
-            ph_l += (uint64_t)inc_l;
-            ph_r += (uint64_t)inc_r;
-            inc_l += step_l;
-            inc_r += step_r;
-        }
-        st->phase_l = ph_l;
-        st->phase_r = ph_r;
-        st->inc_l = inc_l;
-        st->inc_r = inc_r;
-        st->seg_pos = pos;
-        if (pos >= st->seg_frames) {
-            /* Segment done: land exactly on the targets and hold them. */
-            st->inc_l = st->target_l;
-            st->inc_r = st->target_r;
-            st->step_l = 0;
-            st->step_r = 0;
-            st->gain_from = st->gain_to;
-            st->gain_slope = 0.0;
-        }
+    while (i < ramp) {
+        int n = ramp - i > LULL_CONTROL_FRAMES ? LULL_CONTROL_FRAMES : ramp - i;
+        binaural_run(st, left + i, right + i, n, 1);
+        st->seg_pos += n;
+        i += n;
+    }
+    if (ramp > 0 && st->seg_pos >= st->seg_frames) {
+        /* Segment done: land exactly on the targets and hold them. */
+        st->inc_l = st->target_l;
+        st->inc_r = st->target_r;
+        st->step_l = 0;
+        st->step_r = 0;
+        st->gain_from = st->gain_to;
+        st->gain_slope = 0.0;
     }
 
     /* Hold part: only reached if the host processes past a segment without
      * a new control call; keep the end values steady. */
-    if (i < frames) {
-        uint64_t ph_l = st->phase_l, ph_r = st->phase_r;
-        const int64_t inc_l = st->inc_l, inc_r = st->inc_r;
-        const float g = (float)st->gain_to;
-        for (; i < frames; i++) {
-            left[i] += g * lull_osc_sine(ph_l);
-            right[i] += g * lull_osc_sine(ph_r);
-            ph_l += (uint64_t)inc_l;
-            ph_r += (uint64_t)inc_r;
-        }
-        st->phase_l = ph_l;
-        st->phase_r = ph_r;
+    while (i < frames) {
+        int n = frames - i > LULL_CONTROL_FRAMES ? LULL_CONTROL_FRAMES : frames - i;
+        binaural_run(st, left + i, right + i, n, 0);
+        i += n;
     }
 }
 
