@@ -101,11 +101,12 @@ struct lull_engine {
     /* Everything below is touched only by the processing thread. */
     int next_event;                     /* first event not yet applied */
     int64_t pos;                        /* next frame to produce */
+    int64_t seg_start;                  /* start of the current control segment */
     int64_t seg_end;                    /* end of the current control segment */
     int current_section;                /* -1 before the first section */
     lull_track master_gain;             /* dB */
     lull_track master_fade;             /* 0..1, shaped when applied */
-    double master_cur, master_inc;      /* linear master ramp inside a segment */
+    double master_cur, master_inc;      /* master ramp: value at seg_start, slope */
     double master_to;
     int need_from;                      /* recompute segment start values (after seek) */
 

@@ -114,6 +114,7 @@ static void begin_segment(lull_engine *e)
     double mfrom = e->need_from ? master_at(e, pos) : e->master_to;
     e->master_to = master_at(e, end);
     e->master_cur = mfrom;
+    e->seg_start = pos;
     e->master_inc = (e->master_to - mfrom) / (double)len;
     e->need_from = 0;
 }
@@ -132,6 +133,39 @@ static inline float limit_sample(float x)
     if (y > 0.99999f)
         y = 0.99999f;
     return x < 0 ? -y : y;
+}
+
+/* The master bus for n frames of the mix: gain ramp, then the limiter only
+ * if some sample needs it.  Split into plain loops the compiler vectorises;
+ * the ramp is evaluated from its start each time (not accumulated) so
+ * rounding cannot drift within a segment. */
+static void master_block(lull_engine *e, float *o, int n, float g0, float gstep)
+{
+    const float m0 = (float)e->master_cur, dm = (float)e->master_inc;
+    /* Position inside the segment, so a segment split across calls ramps
+     * exactly as an unsplit one. */
+    const float k0 = (float)(e->pos - e->seg_start);
+    float *l = e->mix_left, *r = e->mix_right;
+    int hot = 0;
+    for (int k = 0; k < n; k++) {
+        const float m = m0 + dm * (k0 + (float)k);
+        const float g = g0 + gstep * (float)k;
+        const float a = (l[k] * m) * g, b = (r[k] * m) * g;
+        l[k] = a;
+        r[k] = b;
+        /* NaN fails both comparisons, so it counts as hot too. */
+        hot |= !(fabsf(a) <= LIMIT_KNEE) | !(fabsf(b) <= LIMIT_KNEE);
+    }
+    if (hot) {
+        for (int k = 0; k < n; k++) {
+            l[k] = limit_sample(l[k]);
+            r[k] = limit_sample(r[k]);
+        }
+    }
+    for (int k = 0; k < n; k++) {
+        o[2 * k] = l[k];
+        o[2 * k + 1] = r[k];
+    }
 }
 
 int lull_engine_process_core(lull_engine *e, float *out, int frames, double gain_from,
@@ -162,17 +196,8 @@ int lull_engine_process_core(lull_engine *e, float *out, int frames, double gain
         for (int i = 0; i < e->n_voices; i++)
             e->voices[i].vc->process(e->voices[i].state, e->mix_left, e->mix_right, n);
 
-        float *o = out + 2 * done;
-        double m = e->master_cur;
-        const double inc = e->master_inc;
-        double g = gain_from + gain_step * (double)done; /* live gain (1 when unused) */
-        for (int k = 0; k < n; k++) {
-            o[2 * k] = limit_sample((float)(e->mix_left[k] * m * g));
-            o[2 * k + 1] = limit_sample((float)(e->mix_right[k] * m * g));
-            m += inc;
-            g += gain_step;
-        }
-        e->master_cur = m;
+        /* live gain (1 when unused, which leaves the samples untouched) */
+        master_block(e, out + 2 * done, n, (float)(gain_from + gain_step * (double)done), (float)gain_step);
         e->pos += n;
         done += n;
         live += n;

@@ -12,6 +12,7 @@
 #include <sndfile.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,102 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define RENDER_BLOCK 4096
+/* Synthesis and encoding run on two threads: this one pulls blocks from the
+ * engine into a small ring of chunks, a writer thread hands them to
+ * libsndfile.  The engine is pulled exactly as a single thread would pull
+ * it, so the file is bit-identical to a single-threaded render. */
+#define RENDER_CHUNK 16384
+#define RENDER_NBUF 4
+
+typedef struct writer {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    SNDFILE *sf;
+    float *buf[RENDER_NBUF];
+    int frames[RENDER_NBUF];
+    int head, tail, count; /* ring of filled chunks; guarded by mu */
+    int closing;           /* no more chunks will come */
+    int failed;            /* a write came up short */
+} writer;
+
+static void *writer_main(void *arg)
+{
+    writer *w = arg;
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (w->count == 0 && !w->closing)
+            pthread_cond_wait(&w->cv, &w->mu);
+        if (w->count == 0)
+            break;
+        const int t = w->tail;
+        pthread_mutex_unlock(&w->mu);
+        sf_count_t n = w->failed ? 0 : sf_writef_float(w->sf, w->buf[t], w->frames[t]);
+        pthread_mutex_lock(&w->mu);
+        if (n != w->frames[t])
+            w->failed = 1;
+        w->tail = (t + 1) % RENDER_NBUF;
+        w->count--;
+        pthread_cond_broadcast(&w->cv);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+/* A free chunk to fill, waiting for the writer if all are queued; NULL once
+ * a write has failed. */
+static float *writer_acquire(writer *w)
+{
+    pthread_mutex_lock(&w->mu);
+    while (w->count == RENDER_NBUF && !w->failed)
+        pthread_cond_wait(&w->cv, &w->mu);
+    float *b = w->failed ? NULL : w->buf[w->head];
+    pthread_mutex_unlock(&w->mu);
+    return b;
+}
+
+static void writer_commit(writer *w, int frames)
+{
+    pthread_mutex_lock(&w->mu);
+    w->frames[w->head] = frames;
+    w->head = (w->head + 1) % RENDER_NBUF;
+    w->count++;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* Let the writer drain and stop; returns non-zero if any write failed. */
+static int writer_finish(writer *w)
+{
+    pthread_mutex_lock(&w->mu);
+    w->closing = 1;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->thread, NULL);
+    return w->failed;
+}
+
+static int writer_start(writer *w, SNDFILE *sf, float *mem)
+{
+    memset(w, 0, sizeof *w);
+    w->sf = sf;
+    for (int i = 0; i < RENDER_NBUF; i++)
+        w->buf[i] = mem + (size_t)i * 2 * RENDER_CHUNK;
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+        pthread_mutex_destroy(&w->mu);
+        pthread_cond_destroy(&w->cv);
+        return -1;
+    }
+    return 0;
+}
+
+static void writer_destroy(writer *w)
+{
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+}
 
 lull_render_config lull_render_config_init(void)
 {
@@ -125,9 +221,11 @@ int lull_render_file(const lull_script *script, const char *path, const lull_ren
     }
 
     char *tmp = temp_name_for(path);
-    float *buf = malloc(sizeof(float) * 2 * RENDER_BLOCK);
+    float *buf = malloc(sizeof(float) * 2 * RENDER_CHUNK * RENDER_NBUF);
     int fd = -1;
     SNDFILE *sf = NULL;
+    writer w;
+    int writer_running = 0;
     if (!tmp || !buf) {
         r = LULL_ERR_NOMEM;
         goto fail;
@@ -170,27 +268,41 @@ int lull_render_file(const lull_script *script, const char *path, const lull_ren
     }
 
     int64_t done = 0;
-    int tick = 0;
     if (cfg.progress && cfg.progress(cfg.user, 0, total)) {
         r = LULL_ERR_CANCELLED;
         goto fail;
     }
+    if (writer_start(&w, sf, buf) != 0) {
+        lull_set_error("%s: cannot start the writer thread", path);
+        r = LULL_ERR_NOMEM;
+        goto fail;
+    }
+    writer_running = 1;
     while (done < total) {
-        int n = total - done > RENDER_BLOCK ? RENDER_BLOCK : (int)(total - done);
-        lull_engine_process(e, buf, n);
-        sf_count_t w = sf_writef_float(sf, buf, n);
-        if (w != n) {
-            lull_set_error("%s: write failed: %s", path, sf_strerror(sf));
-            r = LULL_ERR_IO;
-            goto fail;
-        }
+        int n = total - done > RENDER_CHUNK ? RENDER_CHUNK : (int)(total - done);
+        float *chunk = writer_acquire(&w);
+        if (!chunk)
+            break; /* the writer failed; reported below */
+        lull_engine_process(e, chunk, n);
+        writer_commit(&w, n);
         done += n;
-        if (cfg.progress && (++tick % 16 == 0 || done == total) && cfg.progress(cfg.user, done, total)) {
+        if (cfg.progress && cfg.progress(cfg.user, done, total)) {
+            writer_finish(&w);
+            writer_destroy(&w);
+            writer_running = 0;
             r = LULL_ERR_CANCELLED;
             lull_set_error("%s: render cancelled", path);
             goto fail;
         }
     }
+    writer_running = 0;
+    if (writer_finish(&w)) {
+        writer_destroy(&w);
+        lull_set_error("%s: write failed: %s", path, sf_strerror(sf));
+        r = LULL_ERR_IO;
+        goto fail;
+    }
+    writer_destroy(&w);
     if (sf_close(sf) != 0) {
         sf = NULL;
         lull_set_error("%s: finishing the file failed: %s", path, sf_strerror(NULL));
@@ -216,6 +328,10 @@ int lull_render_file(const lull_script *script, const char *path, const lull_ren
     return LULL_OK;
 
 fail:
+    if (writer_running) {
+        writer_finish(&w);
+        writer_destroy(&w);
+    }
     if (sf)
         sf_close(sf);
     if (fd >= 0)

@@ -6,3 +6,4 @@ set_tests_properties(test_script test_engine PROPERTIES LABELS core TIMEOUT 300)
 add_test(NAME test_cli COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/test_cli.sh $<TARGET_FILE:lull>
   ${PROJECT_SOURCE_DIR}/scripts/README.md)
 set_tests_properties(test_cli PROPERTIES LABELS core TIMEOUT 300)
+lull_add_test(test_render test_render.c)

@@ -244,7 +244,7 @@ static void design(noise_state *st, double rate_hz)
     const double hi_hz = fmin(20000.0, 0.45 * rate_hz);
     st->n_sections = 0;
     if (st->color == COLOR_PINK) {
-        const double ratio = 3.0;
+        const double ratio = 5.0;
         const double zero_ratio = sqrt(ratio);
         /* First pole at 3 Hz (flat below: the -3 dB/oct line is met within
          * 0.04 dB at 20 Hz); go on until the zero lies past W = 4, i.e. well
@@ -321,6 +321,27 @@ static void noise_control(void *state, const double *from, const double *to, int
  * the loop-carried chain per section is one multiply and one add. */
 typedef double noise_v2d __attribute__((vector_size(16)));
 
+/* The sample loop with the section count as a compile-time constant, so the
+ * compiler unrolls the cascade and keeps the state in registers.  Called
+ * through a switch once per block, never per sample. */
+static inline __attribute__((always_inline)) void
+cascade_block(noise_state *st, noise_v2d *mem, const noise_v2d *pole, const noise_v2d *pz,
+              const int ns, float *left, float *right, int n, double g0, double dg, double p0)
+{
+    const double scale = st->scale;
+    for (int j = 0; j < n; j++) {
+        noise_v2d x = { rng_uniform(&st->rng[0]), rng_uniform(&st->rng[1]) };
+        for (int k = 0; k < ns; k++) {
+            const noise_v2d y = x + mem[k];
+            mem[k] = pole[k] * mem[k] + pz[k] * x;
+            x = y;
+        }
+        const double g = (g0 + dg * (p0 + (double)j)) * scale;
+        left[j] += (float)(g * x[0]);
+        right[j] += (float)(g * x[1]);
+    }
+}
+
 /* [RT] */
 static void noise_process(void *state, float *left, float *right, int frames)
 {
@@ -332,7 +353,6 @@ static void noise_process(void *state, float *left, float *right, int frames)
         pole[k] = (noise_v2d){ st->pole[k], st->pole[k] };
         pz[k] = (noise_v2d){ st->pole[k] - st->zero[k], st->pole[k] - st->zero[k] };
     }
-    const double scale = st->scale;
     int i = 0;
     while (i < frames) {
         /* Ramp (inside the segment) or hold (past it), as one loop each. */
@@ -343,16 +363,14 @@ static void noise_process(void *state, float *left, float *right, int frames)
         const double g0 = ramping ? st->gain_from : st->gain_to;
         const double dg = ramping ? st->gain_slope : 0.0;
         const double p0 = ramping ? (double)st->seg_pos : 0.0;
-        for (int j = 0; j < n; j++) {
-            noise_v2d x = { rng_uniform(&st->rng[0]), rng_uniform(&st->rng[1]) };
-            for (int k = 0; k < ns; k++) {
-                const noise_v2d y = x + mem[k];
-                mem[k] = pole[k] * mem[k] + pz[k] * x;
-                x = y;
-            }
-            const double g = (g0 + dg * (p0 + (double)j)) * scale;
-            left[i + j] += (float)(g * x[0]);
-            right[i + j] += (float)(g * x[1]);
+        float *l = left + i, *r = right + i;
+        switch (ns) {
+#define NOISE_CASE(K) \
+    case K: cascade_block(st, mem, pole, pz, K, l, r, n, g0, dg, p0); break;
+            NOISE_CASE(0) NOISE_CASE(1) NOISE_CASE(2) NOISE_CASE(3) NOISE_CASE(4) NOISE_CASE(5)
+            NOISE_CASE(6) NOISE_CASE(7) NOISE_CASE(8) NOISE_CASE(9) NOISE_CASE(10) NOISE_CASE(11)
+#undef NOISE_CASE
+        default: cascade_block(st, mem, pole, pz, ns, l, r, n, g0, dg, p0); break;
         }
         if (ramping)
             st->seg_pos += n;
