@@ -33,6 +33,8 @@ typedef struct binaural_state {
     double gain_to;
     int seg_pos;                 /* frames of the segment already produced */
     int seg_frames;              /* length of the current segment */
+    double to_carrier, to_beat;  /* the last segment's end values, so a held
+                                  * voice skips recomputing its increments */
 } binaural_state;
 
 static const lull_param_desc binaural_params[P_COUNT] = {
@@ -68,6 +70,8 @@ static void binaural_init(void *state, const lull_voice_ctx *ctx, const double *
     binaural_set_targets(st, values, &st->inc_l, &st->inc_r);
     st->target_l = st->inc_l;
     st->target_r = st->inc_r;
+    st->to_carrier = values[P_CARRIER];
+    st->to_beat = values[P_BEAT];
     st->step_l = 0;
     st->step_r = 0;
     st->gain_from = sane(values[P_GAIN]);
@@ -83,8 +87,23 @@ static void binaural_control(void *state, const double *from, const double *to, 
     binaural_state *st = state;
     if (frames < 1)
         frames = 1;
-    binaural_set_targets(st, from, &st->inc_l, &st->inc_r);
-    binaural_set_targets(st, to, &st->target_l, &st->target_r);
+    /* A segment starts where the last one ended (the increments were
+     * snapped to its targets), so only changed values need converting.  A
+     * segment cut short (a seek) is snapped here first. */
+    if (st->seg_pos < st->seg_frames) {
+        st->inc_l = st->target_l;
+        st->inc_r = st->target_r;
+    }
+    if (from[P_CARRIER] != st->to_carrier || from[P_BEAT] != st->to_beat)
+        binaural_set_targets(st, from, &st->inc_l, &st->inc_r);
+    if (to[P_CARRIER] != from[P_CARRIER] || to[P_BEAT] != from[P_BEAT]) {
+        binaural_set_targets(st, to, &st->target_l, &st->target_r);
+    } else {
+        st->target_l = st->inc_l;
+        st->target_r = st->inc_r;
+    }
+    st->to_carrier = to[P_CARRIER];
+    st->to_beat = to[P_BEAT];
     /* Truncating division: the ramp can fall short of the target by at most
      * frames-1 phase units (1e-13 Hz); the snap at segment end removes it. */
     st->step_l = (st->target_l - st->inc_l) / frames;
@@ -96,28 +115,29 @@ static void binaural_control(void *state, const double *from, const double *to, 
     st->seg_frames = frames;
 }
 
-/* [RT] Produce n <= LULL_CONTROL_FRAMES frames: the phase accumulators run
- * serially into `turns`, then the sine and gain ramp run as plain loops the
- * compiler vectorises. */
+/* [RT] Produce n <= LULL_CONTROL_FRAMES frames: both accumulators run as one
+ * two-lane vector into interleaved phases, the sine runs 4-wide over them,
+ * and the gain ramp de-interleaves into the ears. */
 static void binaural_run(binaural_state *st, float *left, float *right, int n, int ramping)
 {
-    float tl[LULL_CONTROL_FRAMES], tr[LULL_CONTROL_FRAMES];
-    lull_osc_run(&st->phase_l, &st->inc_l, ramping ? st->step_l : 0, tl, n);
-    lull_osc_run(&st->phase_r, &st->inc_r, ramping ? st->step_r : 0, tr, n);
-    if (ramping) {
-        const float g0 = (float)st->gain_from, dg = (float)st->gain_slope;
-        const float p0 = (float)st->seg_pos;
-        for (int i = 0; i < n; i++) {
-            const float g = g0 + dg * (p0 + (float)i);
-            left[i] += g * lull_osc_sin_turns(tl[i]);
-            right[i] += g * lull_osc_sin_turns(tr[i]);
-        }
-    } else {
-        const float g = (float)st->gain_to;
-        for (int i = 0; i < n; i++) {
-            left[i] += g * lull_osc_sin_turns(tl[i]);
-            right[i] += g * lull_osc_sin_turns(tr[i]);
-        }
+    float t[2 * LULL_CONTROL_FRAMES];
+    uint64_t ph[2] = { st->phase_l, st->phase_r };
+    int64_t inc[2] = { st->inc_l, st->inc_r };
+    const int64_t step[2] = { ramping ? st->step_l : 0, ramping ? st->step_r : 0 };
+    lull_osc_run2(ph, inc, step, t, n);
+    st->phase_l = ph[0];
+    st->phase_r = ph[1];
+    st->inc_l = inc[0];
+    st->inc_r = inc[1];
+    for (int i = 0; i < 2 * n; i++)
+        t[i] = lull_osc_sin_turns(t[i]);
+    const float g0 = ramping ? (float)st->gain_from : (float)st->gain_to;
+    const float dg = ramping ? (float)st->gain_slope : 0.0f;
+    const float p0 = ramping ? (float)st->seg_pos : 0.0f;
+    for (int i = 0; i < n; i++) {
+        const float g = g0 + dg * (p0 + (float)i);
+        left[i] += g * t[2 * i];
+        right[i] += g * t[2 * i + 1];
     }
 }
 
