@@ -99,6 +99,7 @@ extern const lull_voice_class lull_voice_isochronic;
 extern const lull_voice_class lull_voice_pacer;
 extern const lull_voice_class lull_voice_tone;
 extern const lull_voice_class lull_voice_bell;
+extern const lull_voice_class lull_voice_spin;
 
 #ifdef __cplusplus
 }

@@ -15,6 +15,7 @@ static const lull_voice_class *const registry[] = {
     &lull_voice_pacer,
     &lull_voice_tone,
     &lull_voice_bell,
+    &lull_voice_spin,
 };
 
 #define N_KINDS ((int)(sizeof registry / sizeof registry[0]))

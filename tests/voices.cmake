@@ -7,7 +7,7 @@ target_include_directories(lull_voice_harness PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}
 target_compile_options(lull_voice_harness PRIVATE ${LULL_WARNINGS})
 target_link_libraries(lull_voice_harness PUBLIC lull_static m)
 
-foreach(kind monaural isochronic pacer tone bell)
+foreach(kind monaural isochronic pacer tone bell spin)
   lull_add_test(test_${kind} test_${kind}.c)
   target_link_libraries(test_${kind} PRIVATE lull_voice_harness)
   set_tests_properties(test_${kind} PROPERTIES LABELS "dsp;voices" TIMEOUT 120)
