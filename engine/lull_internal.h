@@ -75,6 +75,10 @@ static inline int64_t lull_ns_to_frames(int64_t ns, int rate_hz)
     return sec * rate_hz + (rem * rate_hz + LULL_NS_PER_SEC / 2) / LULL_NS_PER_SEC;
 }
 
+/* A path named in a script, relative to the folder of the file that names
+ * it (`current_file`); absolute paths pass through.  Caller frees.  [NRT] */
+char *lull_script_resolve_path(const char *current_file, const char *rel);
+
 /* dB to linear amplitude; the floor and below are exact silence. */
 double lull_db_to_gain(double db);
 

@@ -7,6 +7,7 @@
  * file:line:column.  Errors do not stop the parse: the next line is read, so
  * one run reports several mistakes, up to max_errors.
  */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include "lull_internal.h"
 
 #include <ctype.h>
@@ -16,12 +17,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define MAX_LINE 4096
 #define MAX_TOKENS 128
 #define MAX_SCRIPT_BYTES (16u * 1024u * 1024u)
 #define MAX_VOICES 256
 #define MAX_EVENTS 1000000
+#define LULL_MAX_INCLUDE_DEPTH 8
+#define MAX_REPEAT 100000
 
 typedef struct token {
     const char *s; /* start in the line */
@@ -48,7 +52,17 @@ typedef struct parser {
     int have_title;
     int seen_master_fade;
     int64_t last_event_end; /* latest time + glide among events */
+    /* repeat blocks: absolute times inside are offsets from time_base */
+    int64_t time_base;
+    int repeat_depth;
+    int repeat_iter;        /* repetition being expanded (0 = the first) */
+    int repeat_line;        /* line of the innermost repeat statement */
+    /* include: the chain of files being read, for cycles and nesting */
+    const char *include_stack[LULL_MAX_INCLUDE_DEPTH + 1];
+    int include_depth;
 } parser;
+
+static void parse_text(parser *p, const char *text, size_t len, const char *file, int first_line);
 
 static void diag(parser *p, lull_severity sev, int col, const char *fmt, ...)
 #ifdef __GNUC__
@@ -63,6 +77,11 @@ static void diag(parser *p, lull_severity sev, int col, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    if (p->repeat_iter > 0) {
+        size_t l = strlen(msg);
+        snprintf(msg + l, sizeof msg - l, " (in repetition %d of the repeat at line %d)",
+                 p->repeat_iter + 1, p->repeat_line);
+    }
     if (sev == LULL_SEVERITY_ERROR) {
         p->n_errors++;
         if (p->n_errors >= p->cfg->max_errors)
@@ -683,6 +702,8 @@ static void statement_timeline(parser *p, token *t, int n)
     }
     if (relative)
         when += p->have_time ? p->prev_time : 0;
+    else
+        when += p->time_base; /* inside a repeat: from the repetition's start */
     if (when > LULL_MAX_TIME_NS) {
         ERR(p, t[0].col, "time is past 24 hours");
         return;
@@ -707,6 +728,10 @@ static void statement_timeline(parser *p, token *t, int n)
     const char *what = t[1].text;
     if (t[1].quoted) {
         ERR(p, t[1].col, "expected a voice name, master, section or end, got a string");
+        return;
+    }
+    if (p->repeat_depth && (!strcmp(what, "end") || !strcmp(what, "section"))) {
+        ERR(p, t[1].col, "'%s' cannot be inside a repeat block", what);
         return;
     }
     if (!strcmp(what, "end")) {
@@ -900,10 +925,18 @@ static void statement_timeline(parser *p, token *t, int n)
     note_end(p, when + dur);
 }
 
+static void statement_include(parser *p, token *t, int n);
+
 static void statement(parser *p, token *t, int n)
 {
     const char *w = t[0].text;
-    if (!t[0].quoted && (isdigit((unsigned char)w[0]) || w[0] == '+')) {
+    if (p->repeat_depth && (t[0].quoted || !(isdigit((unsigned char)w[0]) || w[0] == '+'))) {
+        ERR(p, t[0].col, "only timeline lines (TIME VOICE ...) may be inside a repeat block, got '%s'", w);
+        return;
+    }
+    if (!t[0].quoted && !strcmp(w, "include")) {
+        statement_include(p, t, n);
+    } else if (!t[0].quoted && (isdigit((unsigned char)w[0]) || w[0] == '+')) {
         statement_timeline(p, t, n);
     } else if (!t[0].quoted && !strcmp(w, "voice")) {
         statement_voice(p, t, n);
@@ -932,6 +965,342 @@ static void statement(parser *p, token *t, int n)
         ERR(p, t[0].col, "expected a statement (title, voice, or a time such as 1:30 or +30s), got '%s'",
             t[0].text);
     }
+}
+
+
+/* --------------------------------------------------- lines, repeat, include */
+
+/* Is this line (comments and blanks aside) a lone "}"? */
+static int closes_block(const char *l, size_t len)
+{
+    size_t i = 0;
+    while (i < len && (l[i] == ' ' || l[i] == '\t'))
+        i++;
+    if (i == len || l[i] != '}')
+        return 0;
+    i++;
+    while (i < len && (l[i] == ' ' || l[i] == '\t' || l[i] == '\r'))
+        i++;
+    return i == len || l[i] == '#';
+}
+
+/* "TIME repeat N every DUR {": parse the header.  Returns 1 and fills the
+ * fields for a repeat line, 0 if the line is not one, -1 after an error. */
+static int repeat_header(parser *p, token *t, int n, int64_t *start, long *count, int64_t *every)
+{
+    if (n < 2 || t[1].quoted || strcmp(t[1].text, "repeat") != 0)
+        return 0;
+    const char *why;
+    int relative = t[0].text[0] == '+';
+    if (t[0].quoted || parse_duration(t[0].text + relative, start, &why) < 0) {
+        ERR(p, t[0].col, "expected a time before 'repeat'");
+        return -1;
+    }
+    *start += relative ? (p->have_time ? p->prev_time : 0) : p->time_base;
+    if (n != 6 || strcmp(t[3].text, "every") != 0 || strcmp(t[5].text, "{") != 0) {
+        ERR(p, t[1].col, "expected: TIME repeat COUNT every DURATION {");
+        return -1;
+    }
+    char *end;
+    errno = 0;
+    *count = strtol(t[2].text, &end, 10);
+    if (errno || *end || *count < 1 || *count > MAX_REPEAT) {
+        ERR(p, t[2].col, "repeat count must be a whole number from 1 to %d (got '%s')", MAX_REPEAT, t[2].text);
+        return -1;
+    }
+    if (parse_duration(t[4].text, every, &why) < 0 || *every <= 0) {
+        ERR(p, t[4].col, "%s (got '%s')", *every <= 0 ? "the repeat interval must be longer than 0" : why,
+            t[4].text);
+        return -1;
+    }
+    if (*start > LULL_MAX_TIME_NS || (*count - 1) > (LULL_MAX_TIME_NS - *start) / *every) {
+        ERR(p, t[2].col, "the repeats run past 24 hours");
+        return -1;
+    }
+    if (p->have_time && *start < p->prev_time) {
+        ERR(p, t[0].col, "the repeat starts before the previous line: times must not go backwards");
+        return -1;
+    }
+    return 1;
+}
+
+/* Expand a repeat block's body `count` times. */
+static void expand_repeat(parser *p, const char *body, size_t len, int first_line, int header_line,
+                          int64_t start, long count, int64_t every)
+{
+    const int64_t saved_base = p->time_base, saved_prev = p->prev_time;
+    const int saved_have = p->have_time, saved_iter = p->repeat_iter, saved_rl = p->repeat_line;
+    p->repeat_depth++;
+    for (long k = 0; k < count && !p->stop; k++) {
+        const int errors_before = p->n_errors;
+        p->time_base = start + k * every;
+        p->prev_time = p->time_base;
+        p->have_time = 1;
+        p->repeat_iter = (int)k;
+        p->repeat_line = header_line;
+        parse_text(p, body, len, p->file, first_line);
+        /* The same mistake would repeat in every pass: say it once. */
+        if (p->n_errors > errors_before)
+            break;
+    }
+    p->repeat_depth--;
+    p->time_base = saved_base;
+    p->repeat_iter = saved_iter;
+    p->repeat_line = saved_rl;
+    /* Later lines continue from the repeat's start (events are sorted by
+     * time once the whole script is read). */
+    p->prev_time = start > saved_prev || !saved_have ? start : saved_prev;
+    p->have_time = 1;
+}
+
+static char *dirname_of(const char *file)
+{
+    const char *slash = strrchr(file, '/');
+    size_t n = slash ? (size_t)(slash - file) : 0;
+    char *d = malloc(n + 2);
+    if (!d)
+        return NULL;
+    if (slash) {
+        memcpy(d, file, n ? n : 1);
+        d[n ? n : 1] = '\0';
+    } else {
+        strcpy(d, ".");
+    }
+    return d;
+}
+
+/* A path named in the script, relative to the folder of the file being read
+ * (the including file for an include, the script for a clip).  Caller frees. */
+char *lull_script_resolve_path(const char *current_file, const char *rel)
+{
+    if (rel[0] == '/' || !current_file || !strchr(current_file, '/')) {
+        return dup_str(rel);
+    }
+    char *dir = dirname_of(current_file);
+    if (!dir)
+        return NULL;
+    size_t n = strlen(dir) + strlen(rel) + 2;
+    char *out = malloc(n);
+    if (out)
+        snprintf(out, n, "%s/%s", dir, rel);
+    free(dir);
+    return out;
+}
+
+static void statement_include(parser *p, token *t, int n)
+{
+    if (n != 2 || !t[1].quoted || !t[1].text[0]) {
+        ERR(p, n < 2 ? t[0].col + t[0].len + 1 : t[1].col, "expected: include \"FILE\"");
+        return;
+    }
+    if (p->include_depth >= LULL_MAX_INCLUDE_DEPTH) {
+        ERR(p, t[0].col, "includes are nested more than %d deep", LULL_MAX_INCLUDE_DEPTH);
+        return;
+    }
+    char *path = lull_script_resolve_path(p->file, t[1].text);
+    if (!path) {
+        ERR(p, t[1].col, "out of memory");
+        return;
+    }
+    char *real = realpath(path, NULL);
+    if (!real) {
+        ERR(p, t[1].col, "cannot include '%s': %s", path, strerror(errno));
+        free(path);
+        return;
+    }
+    /* The script itself is the first link of the chain. */
+    char *root = realpath(p->s->path, NULL);
+    int cycle = root && strcmp(root, real) == 0;
+    free(root);
+    for (int i = 0; i < p->include_depth && !cycle; i++)
+        cycle = p->include_stack[i] && strcmp(p->include_stack[i], real) == 0;
+    if (cycle) {
+        ERR(p, t[1].col, "'%s' includes itself (an include cycle)", path);
+        free(real);
+        free(path);
+        return;
+    }
+    FILE *f = fopen(real, "rb");
+    struct stat st;
+    if (!f || fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        ERR(p, t[1].col, "cannot include '%s': %s", path, f ? "not a regular file" : strerror(errno));
+        if (f)
+            fclose(f);
+        free(real);
+        free(path);
+        return;
+    }
+    if (st.st_size > (off_t)MAX_SCRIPT_BYTES) {
+        ERR(p, t[1].col, "cannot include '%s': larger than %u bytes", path, MAX_SCRIPT_BYTES);
+        fclose(f);
+        free(real);
+        free(path);
+        return;
+    }
+    size_t len = (size_t)st.st_size;
+    char *buf = malloc(len + 1);
+    size_t got = buf ? fread(buf, 1, len, f) : 0;
+    fclose(f);
+    if (!buf || got != len) {
+        ERR(p, t[1].col, "cannot read '%s'", path);
+        free(buf);
+        free(real);
+        free(path);
+        return;
+    }
+    p->include_stack[p->include_depth++] = real;
+    const int saved_line = p->line_no;
+    const char *saved_text = p->line;
+    parse_text(p, buf, len, path, 1);
+    p->line_no = saved_line;
+    p->line = saved_text;
+    p->include_depth--;
+    free(buf);
+    free(real);
+    free(path); /* p->file pointed into it only while it was read */
+}
+
+/* Read lines from `text`: the body of a file, an include, or a repeat. */
+static void parse_text(parser *p, const char *text, size_t len, const char *file, int first_line)
+{
+    const char *saved_file = p->file;
+    const int saved_line_no = p->line_no;
+    p->file = file;
+    p->line_no = first_line - 1;
+    char *line = malloc(MAX_LINE + 1);
+    token *tok = malloc(sizeof(token) * MAX_TOKENS);
+    if (!line || !tok) {
+        free(line);
+        free(tok);
+        ERR(p, 1, "out of memory");
+        p->stop = 1;
+        return;
+    }
+    if (len > MAX_SCRIPT_BYTES) {
+        p->line_no = first_line;
+        ERR(p, 1, "the script is %zu bytes; scripts are limited to %u bytes", len, MAX_SCRIPT_BYTES);
+    }
+    size_t i = 0;
+    while (i < len && !p->stop) {
+        size_t start = i;
+        while (i < len && text[i] != '\n')
+            i++;
+        size_t l = i - start;
+        if (i < len)
+            i++; /* the newline */
+        p->line_no++;
+        if (l > 0 && text[start + l - 1] == '\r')
+            l--;
+        size_t shown = l > MAX_LINE ? MAX_LINE : l;
+        memcpy(line, text + start, shown);
+        line[shown] = '\0';
+        p->line = line;
+        if (memchr(text + start, '\0', l)) {
+            ERR(p, (int)((const char *)memchr(text + start, '\0', l) - (text + start)) + 1,
+                "binary data (a NUL byte): this is not a text script");
+            break;
+        }
+        if (l > MAX_LINE) {
+            /* The caret goes on the first byte past the limit. */
+            ERR(p, MAX_LINE + 1, "line is too long (%zu characters; the limit is %d)", l, MAX_LINE);
+            continue;
+        }
+        int n = tokenize(p, line, tok);
+        if (n <= 0)
+            continue;
+        int64_t rstart = 0, every = 0;
+        long count = 0;
+        int r = repeat_header(p, tok, n, &rstart, &count, &every);
+        if (r == 0) {
+            if (n == 1 && !tok[0].quoted && !strcmp(tok[0].text, "}"))
+                ERR(p, tok[0].col, "'}' without a repeat block to close");
+            else
+                statement(p, tok, n);
+            free_tokens(tok, n);
+            continue;
+        }
+        free_tokens(tok, n);
+        /* Find the body: up to the matching lone "}", counting nested
+         * repeat headers (lines ending in "{"). */
+        const int header_line = p->line_no;
+        const size_t body = i;
+        size_t body_end = i, after = i;
+        int depth = 1, lines = 0;
+        while (after < len) {
+            size_t ls = after;
+            while (after < len && text[after] != '\n')
+                after++;
+            size_t ll = after - ls;
+            if (after < len)
+                after++;
+            lines++;
+            if (closes_block(text + ls, ll)) {
+                if (--depth == 0) {
+                    body_end = ls;
+                    break;
+                }
+            } else {
+                size_t e = ll;
+                while (e > 0 && (text[ls + e - 1] == ' ' || text[ls + e - 1] == '\t' || text[ls + e - 1] == '\r'))
+                    e--;
+                if (e > 0 && text[ls + e - 1] == '{')
+                    depth++;
+            }
+        }
+        if (depth != 0) {
+            ERR(p, 1, "this repeat block is never closed: a line with a lone '}' is missing");
+            break;
+        }
+        if (r == 1)
+            expand_repeat(p, text + body, body_end - body, header_line + 1, header_line, rstart, count, every);
+        p->file = file;
+        p->line_no = header_line + lines;
+        i = after;
+    }
+    free(line);
+    free(tok);
+    p->line = NULL;
+    p->file = saved_file;
+    p->line_no = saved_line_no;
+}
+
+/* Stable merge sort of the events by time: repeats put events out of order,
+ * and events at the same time must apply in file order. */
+static void sort_events(parser *p)
+{
+    lull_script *s = p->s;
+    size_t n = (size_t)s->n_events;
+    int sorted = 1;
+    for (size_t i = 1; i < n && sorted; i++)
+        sorted = s->events[i - 1].time_ns <= s->events[i].time_ns;
+    if (sorted)
+        return;
+    lull_event *tmp = malloc(n * sizeof *tmp);
+    if (!tmp) {
+        ERR(p, 1, "out of memory");
+        return;
+    }
+    lull_event *a = s->events, *b = tmp;
+    for (size_t width = 1; width < n; width *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * width) {
+            size_t mid = lo + width < n ? lo + width : n;
+            size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
+            size_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi)
+                b[k++] = a[j].time_ns < a[i].time_ns ? a[j++] : a[i++];
+            while (i < mid)
+                b[k++] = a[i++];
+            while (j < hi)
+                b[k++] = a[j++];
+        }
+        lull_event *t = a;
+        a = b;
+        b = t;
+    }
+    if (a != s->events) {
+        memcpy(s->events, a, n * sizeof *a);
+    }
+    free(tmp);
 }
 
 /* ------------------------------------------------------------------ entry */
@@ -983,51 +1352,11 @@ int lull_script_load_string(const char *text, size_t len, const char *name,
         return LULL_ERR_NOMEM;
     }
 
-    char *line = malloc(MAX_LINE + 1);
-    token *tok = malloc(sizeof(token) * MAX_TOKENS);
-    if (!line || !tok) {
-        free(line);
-        free(tok);
-        lull_script_free(&p.s);
-        return LULL_ERR_NOMEM;
-    }
-    if (len > MAX_SCRIPT_BYTES) {
-        p.line_no = 1;
-        ERR(&p, 1, "the script is %zu bytes; scripts are limited to %u bytes", len, MAX_SCRIPT_BYTES);
-    }
-    size_t i = 0;
-    while (i < len && !p.stop) {
-        size_t start = i;
-        while (i < len && text[i] != '\n')
-            i++;
-        size_t l = i - start;
-        if (i < len)
-            i++; /* the newline */
-        p.line_no++;
-        if (l > 0 && text[start + l - 1] == '\r')
-            l--;
-        size_t shown = l > MAX_LINE ? MAX_LINE : l;
-        memcpy(line, text + start, shown);
-        line[shown] = '\0';
-        p.line = line;
-        if (memchr(text + start, '\0', l)) {
-            ERR(&p, (int)((const char *)memchr(text + start, '\0', l) - (text + start)) + 1,
-                "binary data (a NUL byte): this is not a text script");
-            break;
-        }
-        if (l > MAX_LINE) {
-            /* The caret goes on the first byte past the limit. */
-            ERR(&p, MAX_LINE + 1, "line is too long (%zu characters; the limit is %d)", l, MAX_LINE);
-            continue;
-        }
-        int n = tokenize(&p, line, tok);
-        if (n > 0)
-            statement(&p, tok, n);
-        if (n > 0)
-            free_tokens(tok, n);
-    }
+    parse_text(&p, text, len, p.file, 1);
     p.line = NULL;
     lull_script *s = p.s;
+    if (!p.n_errors)
+        sort_events(&p);
     if (!p.n_errors) {
         if (!p.have_end)
             s->end_ns = p.last_event_end;
@@ -1040,8 +1369,6 @@ int lull_script_load_string(const char *text, size_t len, const char *name,
             WARN(&p, 1, "a glide or fade runs to %s, past the session's end", a);
         }
     }
-    free(line);
-    free(tok);
     if (p.n_errors) {
         lull_script_free(&p.s);
         return LULL_ERR_SCRIPT;

@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static int failures;
 
@@ -502,11 +504,147 @@ static void test_values_and_events(void)
     CHECK(lull_script_load_string(NULL, 3, "x", NULL, &s) == LULL_ERR_ARG, "NULL text");
 }
 
+/* ------------------------------------------------------ repeat, include */
+
+static int64_t event_time(const lull_script *s, int i) { return s->events[i].time_ns; }
+
+static void test_repeat(void)
+{
+    /* Three repetitions, 20 s apart, starting at 1:00; inner absolute times
+     * are offsets from each repetition's start, +DUR from the line before. */
+    lull_script *s = EXPECT_OK(V "voice b bell freq=440Hz gain=-20dB\n"
+                                 "0:10 d beat=8Hz\n"
+                                 "1:00 repeat 3 every 20s {\n"
+                                 "  0:00 b strike=1\n"
+                                 "  +5s  b strike=2\n"
+                                 "}\n"
+                                 "1:05 d beat=6Hz\n"
+                                 "3:00 end\n");
+    if (s) {
+        /* events: beat@10, strike@60, 65, 80, 85, 100, 105, beat@65, end@180:
+         * sorted by time, file order kept at 1:05 (strike before beat). */
+        const int64_t want[] = { 10, 60, 65, 65, 80, 85, 100, 105, 180 };
+        CHECK(s->n_events == 9, "repeat makes %d events, expected 9", s->n_events);
+        for (int i = 0; i < s->n_events && i < 9; i++)
+            CHECK(event_time(s, i) == want[i] * SEC, "event %d at %lld ns, expected %lld s", i,
+                  (long long)event_time(s, i), (long long)want[i]);
+        if (s->n_events == 9) {
+            CHECK(s->events[2].voice == 1 && s->events[3].voice == 0,
+                  "at 1:05 the repeat's strike (earlier in the file) applies before the beat change");
+        }
+        lull_script_free(&s);
+    }
+    /* nested repeats */
+    s = EXPECT_OK(V "0:00 repeat 2 every 1m {\n"
+                    "  0:00 repeat 3 every 10s {\n"
+                    "    0:00 d gain=-20dB\n"
+                    "  }\n"
+                    "}\n"
+                    "5:00 end\n");
+    if (s) {
+        CHECK(s->n_events == 7, "nested repeats make %d events, expected 7", s->n_events);
+        if (s->n_events == 7)
+            CHECK(event_time(s, 4) == 70 * SEC, "second outer pass, second inner at 1:10");
+        lull_script_free(&s);
+    }
+    EXPECT_ERROR(V "0:00 repeat 3 every 10s {\n  0:00 d beat=5Hz\n", 2, 1, "never closed");
+    EXPECT_ERROR(V "0:00 repeat 0 every 10s {\n}\n1:00 end\n", 2, 13, "repeat count");
+    EXPECT_ERROR(V "0:00 repeat 3 every 0s {\n}\n1:00 end\n", 2, 21, "longer than 0");
+    EXPECT_ERROR(V "0:00 repeat 3 10s {\n}\n1:00 end\n", 2, 6, "repeat COUNT every");
+    EXPECT_ERROR(V "0:00 repeat 2 every 10s {\n  voice x noise\n}\n1:00 end\n", 3, 3, "only timeline lines");
+    EXPECT_ERROR(V "0:00 repeat 2 every 10s {\n  0:01 end\n}\n", 3, 8, "cannot be inside a repeat");
+    EXPECT_ERROR(V "}\n", 2, 1, "without a repeat");
+    EXPECT_ERROR(V "0:00 repeat 2 every 10s {\n  0:01 dd beat=5Hz\n}\n1:00 end\n", 3, 8, "unknown voice");
+    /* an error that only shows in a later pass names the pass */
+    EXPECT_ERROR(V "0:00 repeat 3 every 13h {\n  0:00 d beat=5Hz\n}\n", 2, 13, "past 24 hours");
+    EXPECT_ERROR(V "0:00 repeat 2 every 12h {\n  12:30:00 d beat=5Hz\n}\n", 3, 3, "past 24 hours|repetition 2");
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        failures++;
+        fprintf(stderr, "cannot write %s\n", path);
+        return;
+    }
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_include(void)
+{
+    char dir[] = "/tmp/lull-test-include-XXXXXX";
+    if (!mkdtemp(dir)) {
+        failures++;
+        return;
+    }
+    char a[256], b[256], c[256], sub[256], d[256], e[256];
+    snprintf(sub, sizeof sub, "%s/shared", dir);
+    mkdir(sub, 0777);
+    snprintf(a, sizeof a, "%s/main.lull", dir);
+    snprintf(b, sizeof b, "%s/shared/voices.lull", dir);
+    snprintf(c, sizeof c, "%s/shared/more.lull", dir);
+    snprintf(d, sizeof d, "%s/cycle1.lull", dir);
+    snprintf(e, sizeof e, "%s/cycle2.lull", dir);
+    /* Paths are relative to the including file's folder. */
+    write_file(a, "title \"with includes\"\ninclude \"shared/voices.lull\"\n0:00 drone beat=6Hz over 1m\n2:00 end\n");
+    write_file(b, "voice drone binaural carrier=200Hz beat=10Hz gain=-14dB\ninclude \"more.lull\"\n");
+    write_file(c, "voice bed noise color=pink gain=-26dB\n");
+    captured cap;
+    memset(&cap, 0, sizeof cap);
+    lull_load_config lc = lull_load_config_init();
+    lc.on_diag = on_diag;
+    lc.user = &cap;
+    lull_script *s = NULL;
+    int r = lull_script_load_file(a, &lc, &s);
+    CHECK(r == LULL_OK && s && s->n_voices == 2, "include loads both voices (r=%d)", r);
+    lull_script_free(&s);
+
+    /* An error inside an included file names that file and its line. */
+    write_file(c, "voice bed noise color=purple\n");
+    memset(&cap, 0, sizeof cap);
+    r = lull_script_load_file(a, &lc, &s);
+    CHECK(r == LULL_ERR_SCRIPT && cap.n >= 1 && strstr(cap.d[0].file, "shared/more.lull") &&
+              cap.d[0].line == 1 && cap.d[0].col == 23,
+          "error in an included file at its own file:line:col (got %s:%d:%d)", cap.n ? cap.d[0].file : "-",
+          cap.n ? cap.d[0].line : 0, cap.n ? cap.d[0].col : 0);
+
+    /* Cycles and missing files. */
+    write_file(d, "include \"cycle2.lull\"\n");
+    write_file(e, "\ninclude \"cycle1.lull\"\n");
+    memset(&cap, 0, sizeof cap);
+    r = lull_script_load_file(d, &lc, &s);
+    CHECK(r == LULL_ERR_SCRIPT && cap.n >= 1 && strstr(cap.d[0].msg, "cycle") && cap.d[0].line == 2,
+          "include cycle reported (%s)", cap.n ? cap.d[0].msg : "-");
+    write_file(d, "include \"nope.lull\"\n");
+    memset(&cap, 0, sizeof cap);
+    r = lull_script_load_file(d, &lc, &s);
+    CHECK(r == LULL_ERR_SCRIPT && cap.n >= 1 && strstr(cap.d[0].msg, "nope.lull") && cap.d[0].col == 9,
+          "missing include reported at the file name (%s)", cap.n ? cap.d[0].msg : "-");
+    /* a folder is not a script */
+    write_file(d, "include \"shared\"\n");
+    memset(&cap, 0, sizeof cap);
+    r = lull_script_load_file(d, &lc, &s);
+    CHECK(r == LULL_ERR_SCRIPT && cap.n >= 1 && strstr(cap.d[0].msg, "not a regular file"),
+          "including a folder is an error (%s)", cap.n ? cap.d[0].msg : "-");
+    EXPECT_ERROR("include\n", 1, 9, "include \"FILE\"");
+    unlink(a);
+    unlink(b);
+    unlink(c);
+    unlink(d);
+    unlink(e);
+    rmdir(sub);
+    rmdir(dir);
+}
+
 int main(void)
 {
     test_errors();
     test_times();
     test_values_and_events();
+    test_repeat();
+    test_include();
     if (failures) {
         fprintf(stderr, "test_script: %d failure(s)\n", failures);
         return 1;
