@@ -20,6 +20,8 @@ extern const char *cli_prog;
 
 int cmd_check(int argc, char **argv);
 int cmd_render(int argc, char **argv);
+int cmd_play(int argc, char **argv);
+int cmd_devices(int argc, char **argv);
 
 /* Print "lull: message" on stderr. */
 void cli_error(const char *fmt, ...)

@@ -15,6 +15,8 @@ static void usage(FILE *f)
             "commands:\n"
             "  render SESSION -o OUT   render to WAV, FLAC or Ogg (by OUT's extension)\n"
             "  check SESSION           validate a script; print its length, sections, voices\n"
+            "  play SESSION            play on the audio output (keys: space, n, p, +, -, q)\n"
+            "  devices                 list the audio outputs\n"
             "\n"
             "Run 'lull COMMAND --help' for a command's options.\n"
             "Exit status: 0 ok, 1 runtime failure, 2 usage or script error.\n"
@@ -41,6 +43,10 @@ int main(int argc, char **argv)
         return cmd_render(argc - 1, argv + 1);
     if (!strcmp(cmd, "check"))
         return cmd_check(argc - 1, argv + 1);
+    if (!strcmp(cmd, "play"))
+        return cmd_play(argc - 1, argv + 1);
+    if (!strcmp(cmd, "devices"))
+        return cmd_devices(argc - 1, argv + 1);
     if (cmd[0] == '-')
         cli_error("unknown option '%s' (try 'lull --help')", cmd);
     else

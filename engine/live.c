@@ -69,7 +69,7 @@ static double fade_gain(double x) { return x * x * (3.0 - 2.0 * x); }
 
 static double live_gain(const lull_live *l)
 {
-    return fade_gain(ramp_value(&l->fade)) * ramp_value(&l->trim);
+    return fade_gain(ramp_value(&l->fade)) * ramp_value(&l->trim) * ramp_value(&l->join);
 }
 
 /* ----------------------------------------------------------------- notices */
@@ -95,6 +95,7 @@ void lull_live_init(lull_engine *e)
     l->fade_in_frames = l->pause_fade_frames;
     l->fade = (lull_ramp){ 1.0, 1.0, 0, 0 };
     l->trim = (lull_ramp){ 1.0, 1.0, 0, 0 };
+    l->join = (lull_ramp){ 1.0, 1.0, 0, 0 };
     l->trim_db = 0.0;
     l->noticed_section = -1;
     l->meter_fall_per_frame = -LIVE_METER_FALL_DB_PER_SEC / 20.0 * log(10.0) / rate;
@@ -141,6 +142,16 @@ static int fade_silent(const lull_live *l)
     return ramp_left(&l->fade) == 0 && ramp_value(&l->fade) == 0.0;
 }
 
+/* The section that contains `frame` (-1 before the first). */
+static int section_at(const lull_engine *e, int64_t frame)
+{
+    int s = -1;
+    for (int i = 0; i < e->n_sections; i++)
+        if (e->section_frames[i] <= frame)
+            s = i;
+    return s;
+}
+
 /* Once the fade is silent: stop, jump or hold, as asked. */
 static void settle(lull_engine *e)
 {
@@ -154,6 +165,10 @@ static void settle(lull_engine *e)
     }
     if (l->seek_pending) {
         lull_engine_seek(e, l->seek_to);
+        /* A section that starts exactly here is current at once (the seek
+         * leaves events at the target frame for the next segment, which a
+         * paused engine would not reach until resumed). */
+        e->current_section = section_at(e, l->seek_to);
         l->seek_pending = 0;
         l->fade_in_frames = l->seek_fade_frames;
     }
@@ -174,16 +189,6 @@ static void seek_to(lull_engine *e, int64_t frame, int section)
     l->seek_pending = 1;
     l->seek_to = frame;
     l->seek_section = section;
-}
-
-/* The section that contains `frame` (-1 before the first). */
-static int section_at(const lull_engine *e, int64_t frame)
-{
-    int s = -1;
-    for (int i = 0; i < e->n_sections; i++)
-        if (e->section_frames[i] <= frame)
-            s = i;
-    return s;
 }
 
 static void step_section(lull_engine *e, int delta)
@@ -279,9 +284,7 @@ static void end_of_session(lull_engine *e)
          * comes in over a de-click fade, since the oscillators keep their
          * phase across the join. */
         lull_engine_seek(e, 0);
-        l->fade = (lull_ramp){ 0.0, 0.0, 0, 0 };
-        l->fade_in_frames = l->seek_fade_frames;
-        steer_fade(l);
+        l->join = (lull_ramp){ 0.0, 1.0, l->seek_fade_frames, 0 };
         notify(e, LULL_NOTICE_LOOPED, -1, 0);
         return;
     }
@@ -344,20 +347,18 @@ int lull_engine_process(lull_engine *e, float *out, int frames)
         int64_t n = rest;
         if (e->length_frames - e->pos < n)
             n = e->length_frames - e->pos;
-        const int64_t moving = ramp_left(&l->fade) > ramp_left(&l->trim) ? ramp_left(&l->fade)
-                                                                         : ramp_left(&l->trim);
-        if (moving > 0) {
-            if (n > LIVE_CHUNK)
+        /* While a ramp moves: short chunks, each ending where a ramp ends. */
+        lull_ramp *ramps[3] = { &l->fade, &l->trim, &l->join };
+        for (int i = 0; i < 3; i++) {
+            const int64_t left = ramp_left(ramps[i]);
+            if (left > 0 && n > LIVE_CHUNK)
                 n = LIVE_CHUNK;
-            /* End the chunk where a ramp ends, so its final value is exact. */
-            if (ramp_left(&l->fade) > 0 && ramp_left(&l->fade) < n)
-                n = ramp_left(&l->fade);
-            if (ramp_left(&l->trim) > 0 && ramp_left(&l->trim) < n)
-                n = ramp_left(&l->trim);
+            if (left > 0 && left < n)
+                n = left;
         }
         const double g0 = live_gain(l);
-        ramp_advance(&l->fade, n);
-        ramp_advance(&l->trim, n);
+        for (int i = 0; i < 3; i++)
+            ramp_advance(ramps[i], n);
         const double g1 = live_gain(l);
         live += lull_engine_process_core(e, out + 2 * done, (int)n, g0, (g1 - g0) / (double)n);
         done += (int)n;

@@ -78,6 +78,7 @@ typedef struct lull_live {
     /* Processing thread only. */
     lull_ramp fade;          /* 0..1 position of the pause/seek/stop fade */
     lull_ramp trim;          /* linear live volume */
+    lull_ramp join;          /* de-click fade-in after a loop's jump back to the start */
     double trim_db;
     int want_pause;          /* the host asked for a pause */
     int paused_noticed;      /* LULL_NOTICE_PAUSED was sent for this pause */

@@ -214,7 +214,8 @@ typedef enum lull_notice_kind {
     LULL_NOTICE_RESUMED,
     LULL_NOTICE_LOOPED,      /* the session ended and started again */
     LULL_NOTICE_END,         /* the session reached its end */
-    LULL_NOTICE_STOPPED      /* a stop command's fade finished */
+    LULL_NOTICE_STOPPED,     /* a stop command's fade finished */
+    LULL_NOTICE_DEVICE_LOST  /* lull_player only: the output device went away */
 } lull_notice_kind;
 
 typedef struct lull_notice {
@@ -227,6 +228,98 @@ typedef struct lull_notice {
  * One consumer thread at a time.  If nobody reads them, the newest notices
  * are dropped (the engine never waits).  [ANY] */
 LULL_API int lull_engine_poll_notice(lull_engine *e, lull_notice *out);
+
+/* ----------------------------------------------------------------- player
+ *
+ * lull_player plays a script on an output device through PortAudio: it opens
+ * the device, runs the engine in the audio callback, and delivers notices on
+ * a thread of its own.  The callback does only this: apply queued commands,
+ * pull the block from the engine, publish position and levels through
+ * atomics.  It never allocates, locks, prints or blocks.
+ *
+ * A host that runs its own audio callback does not need the player: create
+ * an engine, call lull_engine_process from the callback (pull mode), steer
+ * it with lull_engine_post and read lull_engine_status from any thread.
+ *
+ * While opening, the player silences ALSA's and JACK's console chatter
+ * (set LULL_AUDIO_DEBUG=1 in the environment to see it). */
+
+typedef struct lull_player lull_player;
+
+typedef struct lull_device_info {
+    int index;                 /* PortAudio device index (what --device N takes) */
+    const char *name;
+    const char *host_api;      /* "ALSA", "JACK Audio Connection Kit", "OSS" ... */
+    int max_output_channels;
+    double default_rate_hz;
+    double low_latency_sec;    /* the device's default low output latency */
+    int is_default;            /* the system's default output */
+} lull_device_info;
+
+typedef void (*lull_device_fn)(void *user, const lull_device_info *dev);
+
+/* Call fn for every output device; returns how many there are (0: none) or a
+ * negative lull_result.  Pointers are valid only during the call.  [NRT] */
+LULL_API int lull_list_devices(lull_device_fn fn, void *user);
+
+/* Called on the player's own non-real-time thread, in order. */
+typedef void (*lull_notice_fn)(void *user, const lull_notice *notice);
+
+typedef struct lull_player_config {
+    const char *device;     /* NULL: the default output; else an index ("3") or part of a name */
+    const char *host_api;   /* NULL: any; else part of a host API name ("alsa", "jack") */
+    int rate_hz;            /* 0: the device's default rate */
+    double latency_sec;     /* 0: the device's default low latency */
+    int block_frames;       /* frames per callback; 0: the backend's choice */
+    uint64_t seed;          /* noise seed; default LULL_DEFAULT_SEED */
+    int loop;               /* start again at the end, without a gap */
+    double stop_after_sec;  /* > 0: fade out so that playback ends this long after start */
+    double stop_fade_sec;   /* that fade's length; default 60 s (shortened to fit) */
+    lull_notice_fn on_notice; /* may be NULL */
+    void *user;
+} lull_player_config;
+
+LULL_API lull_player_config lull_player_config_init(void);         /* [ANY] */
+
+/* Open the output device and prepare an engine for `script` at the device's
+ * rate; nothing plays until lull_player_start.  On failure returns
+ * LULL_ERR_DEVICE (or another lull_result) and lull_last_error() says what
+ * was tried and what to do: no device, a busy device, an unsupported rate.
+ * The player keeps no pointer into the script.  [NRT] */
+LULL_API int lull_player_open(const lull_script *script, const lull_player_config *cfg,
+                              lull_player **out);
+LULL_API int lull_player_start(lull_player *p);                     /* [NRT] */
+
+/* Controls.  Thread-safe: any number of threads may call them; each becomes
+ * one command, applied at the next callback.  [NRT] (they may wait a moment
+ * for another controlling thread, never for the audio thread) */
+LULL_API int lull_player_post(lull_player *p, const lull_command *cmd);
+LULL_API int lull_player_pause(lull_player *p, int paused);
+LULL_API int lull_player_seek_section(lull_player *p, int index);
+LULL_API int lull_player_step_section(lull_player *p, int delta);
+LULL_API int lull_player_set_volume_db(lull_player *p, double db);
+LULL_API int lull_player_stop(lull_player *p, double fade_sec);
+
+typedef struct lull_player_stats {
+    lull_status engine;     /* position, section, paused, level meter, volume */
+    int rate_hz;
+    double latency_sec;     /* the stream's actual output latency */
+    int64_t frames_out;     /* frames handed to the device, paused silence included */
+    int64_t callbacks;
+    int64_t xruns;          /* callbacks the backend flagged late (underflow) */
+    int finished;           /* the session ended or was stopped, and the output drained */
+    int device_lost;        /* the device stopped or vanished before the end */
+} lull_player_stats;
+
+/* A snapshot; never blocks the audio thread.  [ANY] */
+LULL_API void lull_player_get_stats(const lull_player *p, lull_player_stats *out);
+/* "NAME (HOST API)" of the open device.  [ANY] */
+LULL_API const char *lull_player_device_name(const lull_player *p);
+/* Wait until playback is over (finished or device lost), at most timeout_sec
+ * (< 0: no limit).  Returns 1 when over, 0 on timeout.  [NRT] */
+LULL_API int lull_player_wait(lull_player *p, double timeout_sec);
+/* Stop at once (no fade), close the device, free everything.  [NRT] NULL-safe */
+LULL_API void lull_player_close(lull_player **p);
 
 /* ---------------------------------------------------------------- render */
 

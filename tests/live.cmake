@@ -34,3 +34,43 @@ if(LULL_HAVE_TSAN)
 else()
   message(STATUS "ThreadSanitizer unavailable: test_spsc_tsan not built")
 endif()
+
+# ---------------------------------------------------------------- live audio
+# A JACK server on the dummy driver, started and stopped around the tests
+# that need it.  Its name is unique to this build tree, so two checkouts can
+# test at once; PortAudio finds it through JACK_DEFAULT_SERVER.
+string(MD5 LULL_BUILD_HASH "${PROJECT_BINARY_DIR}")
+string(SUBSTRING "${LULL_BUILD_HASH}" 0 8 LULL_BUILD_HASH)
+set(LULL_JACK_SERVER "lull-test-${LULL_BUILD_HASH}")
+set(LULL_JACK_DIR "${CMAKE_CURRENT_BINARY_DIR}/jack")
+add_test(NAME jack_server_start
+  COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/jack_server.sh start ${LULL_JACK_SERVER} ${LULL_JACK_DIR})
+add_test(NAME jack_server_stop
+  COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/jack_server.sh stop ${LULL_JACK_SERVER} ${LULL_JACK_DIR})
+set_tests_properties(jack_server_start PROPERTIES FIXTURES_SETUP jack_server)
+set_tests_properties(jack_server_stop PROPERTIES FIXTURES_CLEANUP jack_server)
+
+# A test that plays through the fixture's server.  Timing is measured, so
+# these run one at a time (RUN_SERIAL), not beside CPU-heavy tests.
+function(lull_jack_test name)
+  set_tests_properties(${name} PROPERTIES
+    FIXTURES_REQUIRED jack_server
+    ENVIRONMENT "JACK_DEFAULT_SERVER=${LULL_JACK_SERVER}"
+    RUN_SERIAL TRUE
+    LABELS live
+    TIMEOUT 120)
+endfunction()
+
+lull_add_test(test_player_jack test_player_jack.c)
+target_link_options(test_player_jack PRIVATE -Wl,-z,now)
+lull_jack_test(test_player_jack)
+
+# The lull command: play and devices, their summaries and one-line errors.
+add_test(NAME test_play_cli COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/test_play_cli.sh $<TARGET_FILE:lull>)
+lull_jack_test(test_play_cli)
+
+# The device vanishes mid-session (a JACK server of the test's own, shut down).
+add_test(NAME test_device_lost COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/test_device_lost.sh
+  $<TARGET_FILE:lull> ${CMAKE_CURRENT_SOURCE_DIR}/jack_server.sh
+  "lull-lost-${LULL_BUILD_HASH}" ${LULL_JACK_DIR})
+set_tests_properties(test_device_lost PROPERTIES RUN_SERIAL TRUE LABELS live TIMEOUT 60)

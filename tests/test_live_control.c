@@ -379,6 +379,26 @@ static void test_loop(const float *ref, int64_t len)
     double ref_step = max_step(ref, len);
     CHECK(step <= ref_step, "click at the loop join (step %g > %g)", step, ref_step);
     lull_engine_destroy(&e);
+
+    /* A stop whose fade runs across the loop join still finishes on time. */
+    e = make_engine();
+    post(e, LULL_CMD_LOOP, 1, 0, 0);
+    const int64_t before_end = len - RATE / 2;
+    for (int64_t t = 0; t < before_end;) {
+        int n = (int)(before_end - t < 1000 ? before_end - t : 1000);
+        lull_engine_process(e, out, n);
+        t += n;
+    }
+    post(e, LULL_CMD_STOP, 0, 0, 1.0);
+    int64_t produced = 0;
+    for (int i = 0; i < 2 * RATE / 1000 && !lull_engine_finished(e); i++)
+        produced += lull_engine_process(e, out, 1000);
+    CHECK(lull_engine_finished(e) && produced == RATE,
+          "stop across the loop join: finished %d after %lld frames", lull_engine_finished(e),
+          (long long)produced);
+    CHECK(find_notice(e, LULL_NOTICE_LOOPED, NULL) && find_notice(e, LULL_NOTICE_STOPPED, NULL),
+          "notices across the join");
+    lull_engine_destroy(&e);
     free(out);
 }
 
