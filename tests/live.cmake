@@ -74,3 +74,19 @@ add_test(NAME test_device_lost COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/test_devic
   $<TARGET_FILE:lull> ${CMAKE_CURRENT_SOURCE_DIR}/jack_server.sh
   "lull-lost-${LULL_BUILD_HASH}" ${LULL_JACK_DIR})
 set_tests_properties(test_device_lost PROPERTIES RUN_SERIAL TRUE LABELS live TIMEOUT 60)
+
+# What the player sends to a device equals the offline render, bit for bit
+# (ALSA's file plugin captures it; configured for the test process only).
+lull_add_test(test_alsa_capture test_alsa_capture.c)
+target_link_options(test_alsa_capture PRIVATE -Wl,-z,now)
+set_tests_properties(test_alsa_capture PROPERTIES LABELS live TIMEOUT 120)
+
+# Real-time safety: allocation, locks, sleeps and file I/O inside the
+# callback are caught by an interposer (tests/rt_interposer.c), in pull mode
+# and on lull_player's real audio thread.  -rdynamic exports the
+# replacements to PortAudio, JACK and libc; -z now binds every symbol before
+# the first callback.
+lull_add_test(test_rt_safety test_rt_safety.c rt_interposer.c)
+target_link_options(test_rt_safety PRIVATE -rdynamic -Wl,-z,now)
+target_link_libraries(test_rt_safety PRIVATE ${CMAKE_DL_LIBS})
+lull_jack_test(test_rt_safety)
