@@ -93,6 +93,8 @@ int lull_engine_create(const lull_script *s, const lull_engine_config *cfg_in,
         return LULL_ERR_NOMEM;
     e->rate_hz = cfg.rate_hz;
     e->seed = cfg.seed;
+    e->offline = cfg.offline;
+    e->resampler = cfg.resampler;
     e->n_voices = s->n_voices;
     e->n_sections = s->n_sections;
 
@@ -103,8 +105,8 @@ int lull_engine_create(const lull_script *s, const lull_engine_config *cfg_in,
     const size_t n_vo = s->n_voices > 0 ? (size_t)s->n_voices : 1;
     e->voices = calloc(n_vo, sizeof *e->voices);
     e->state_mem = aligned_alloc(64, total ? total : 64);
-    /* The implicit end de-click adds one event. */
-    const size_t n_ev = (size_t)(s->n_events > 0 ? s->n_events : 0) + 1;
+    /* The implicit end de-click adds one event; clips up to two marks each. */
+    const size_t n_ev = (size_t)(s->n_events > 0 ? s->n_events : 0) + 1 + 2 * (size_t)s->n_clips;
     e->events = calloc(n_ev, sizeof *e->events);
     e->section_frames = calloc((size_t)(s->n_sections ? s->n_sections : 1),
                                sizeof *e->section_frames);
@@ -121,6 +123,7 @@ int lull_engine_create(const lull_script *s, const lull_engine_config *cfg_in,
         v->vc = d->vc;
         v->state = e->state_mem + off;
         off += (d->vc->state_size + 63) & ~(size_t)63;
+        v->gain_index = lull_voice_param_index(d->vc, "gain");
         for (int p = 0; p < d->vc->n_params; p++) {
             v->init[p] = d->values[p];
             v->gain_param[p] = d->vc->params[p].unit == LULL_UNIT_GAIN;
@@ -162,12 +165,18 @@ int lull_engine_create(const lull_script *s, const lull_engine_config *cfg_in,
         x->param = ev->param;
         x->index = ev->index;
         x->value = ev->value;
+        x->play = ev->clip;
         if (ev->kind == LULL_EV_SECTION && ev->index >= 0 && ev->index < e->n_sections)
             e->section_frames[ev->index] = x->frame;
     }
     e->n_events = n;
     e->fade_initial = s->has_fade_in_first ? 0.0 : 1.0;
 
+    int r = lull_clips_create(e, s);
+    if (r != LULL_OK) {
+        lull_engine_destroy(&e);
+        return r;
+    }
     lull_live_init(e);
     lull_engine_rewind(e);
     *out = e;
@@ -194,6 +203,7 @@ void lull_engine_rewind(lull_engine *e)
     e->seg_end = 0;
     e->current_section = -1;
     e->need_from = 1;
+    lull_clips_seek(e, 0);
 }
 
 void lull_engine_destroy(lull_engine **pe)
@@ -201,6 +211,7 @@ void lull_engine_destroy(lull_engine **pe)
     if (!pe || !*pe)
         return;
     lull_engine *e = *pe;
+    lull_clips_destroy(&e->clips);
     free(e->voices);
     free(e->state_mem);
     free(e->events);

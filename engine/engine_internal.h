@@ -72,6 +72,7 @@ typedef struct lull_eng_event {
     int index;
     double value;
     int declick;       /* a step without `over`: the short built-in ramp */
+    int play;                           /* PLAY: index of the play (= script clip) */
 } lull_eng_event;
 
 typedef struct lull_eng_voice {
@@ -81,7 +82,10 @@ typedef struct lull_eng_voice {
     double init[LULL_MAX_PARAMS];       /* declared values, script units */
     double to[LULL_MAX_PARAMS];         /* voice units at the current segment end */
     int gain_param[LULL_MAX_PARAMS];    /* 1 where the unit is LULL_UNIT_GAIN */
+    int gain_index;                     /* the "gain" parameter (ducking scales it) */
 } lull_eng_voice;
+
+typedef struct lull_clips lull_clips;  /* clip plays, loader, ducking: clips.c */
 
 struct lull_engine {
     int rate_hz;
@@ -114,6 +118,10 @@ struct lull_engine {
     float mix_right[LULL_CONTROL_FRAMES];
 
     lull_live live;                     /* commands, fades, status (live.c) */
+    lull_clips *clips;                  /* NULL when the session plays no clips */
+    int offline;                        /* wait for the clip loader (lull_engine_config) */
+    int resampler;
+    int64_t clip_ready;                 /* offline: clip audio is decoded up to here */
 };
 
 /* The mixer core (process.c): `frames` frames with the live gain ramping
@@ -126,6 +134,22 @@ int lull_engine_process_core(lull_engine *e, float *out, int frames, double gain
 void lull_live_init(lull_engine *e);
 /* Whether a stop command or the session end has finished the engine. */
 int lull_live_done(const lull_engine *e);
+
+/* clips.c.  [NRT]: build the plays, the ducking curves and the loader; adds
+ * MARK events to e->events (room for 2 per clip must be allocated). */
+int lull_clips_create(lull_engine *e, const lull_script *s);
+void lull_clips_destroy(lull_clips **c);
+/* [RT] a PLAY or STOP event lands now. */
+void lull_clips_event(lull_engine *e, const lull_eng_event *ev);
+/* [RT] the engine jumped to `frame` (events before it replayed). */
+void lull_clips_seek(lull_engine *e, int64_t frame);
+/* [RT] ducking multipliers for every voice at pos and end, or 0 when no
+ * voice ducks (the arrays are then left alone). */
+int lull_clips_duck(lull_engine *e, int64_t pos, int64_t end, const double **from, const double **to);
+/* [RT] publish the position to the loader. */
+void lull_clips_publish(lull_engine *e);
+/* [NRT] offline: wait until clip audio is decoded for [pos, pos+want). */
+int64_t lull_clips_wait(lull_engine *e, int want);
 
 /* Reset the processing state to the session's start (RT-safe). */
 void lull_engine_rewind(lull_engine *e);

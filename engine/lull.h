@@ -106,13 +106,50 @@ LULL_API const char *lull_script_voice_name(const lull_script *s, int i);
 LULL_API const char *lull_script_voice_kind(const lull_script *s, int i);
 LULL_API int lull_script_event_count(const lull_script *s);
 
+/* Clips: one entry per `play` line, in time order.  The audio files were
+ * opened and checked when the script was loaded. */
+typedef struct lull_clip_desc {
+    const char *file;     /* as written in the script */
+    const char *path;     /* resolved against the script's folder */
+    int voice;            /* index of its voice */
+    int line;             /* line of the play statement */
+    double start_sec;
+    double duration_sec;  /* the file's own length */
+    int loop;
+    double gain_db, pan;
+    int rate_hz, channels; /* the file's format */
+} lull_clip_desc;
+
+LULL_API int lull_script_clip_count(const lull_script *s);          /* [ANY] */
+LULL_API int lull_script_clip_info(const lull_script *s, int i, lull_clip_desc *out); /* [ANY] */
+
 /* ----------------------------------------------------------------- engine */
 
 typedef struct lull_engine lull_engine;
 
+/* Sample-rate converters for clips (libsamplerate). */
+typedef enum lull_resampler {
+    LULL_RESAMPLER_DEFAULT = 0, /* best */
+    LULL_RESAMPLER_BEST,        /* band-limited sinc, 97 dB SNR: renders */
+    LULL_RESAMPLER_MEDIUM,      /* sinc, 97 dB SNR, narrower transition band, faster */
+    LULL_RESAMPLER_FASTEST,     /* sinc, 97 dB SNR, 80 % bandwidth: cheap live use */
+    LULL_RESAMPLER_LINEAR       /* linear interpolation: lowest cost, audible aliasing */
+} lull_resampler;
+
+/* "best", "medium", "fastest", "linear" -> the enum, or -1.  [ANY] */
+LULL_API int lull_resampler_from_name(const char *name);
+LULL_API const char *lull_resampler_name(int resampler);            /* [ANY] */
+
 typedef struct lull_engine_config {
     int rate_hz;   /* sample rate; default 48000 */
     uint64_t seed; /* noise seed; default LULL_DEFAULT_SEED */
+    int resampler; /* lull_resampler for clips; default best */
+    /* 0 (live): lull_engine_process never waits; a clip whose audio is not
+     * decoded in time plays silence for the missing part, and the event is
+     * counted (lull_engine_clip_underruns).  1 (offline): lull_engine_process
+     * waits for the clip loader, so the output is complete and identical to
+     * a run with an infinitely fast disk; it is then NOT real-time safe. */
+    int offline;
 } lull_engine_config;
 
 #define LULL_DEFAULT_SEED 0x6c756c6cULL /* "lull" */
@@ -137,6 +174,25 @@ LULL_API int64_t lull_engine_position_frames(const lull_engine *e); /* [RT] */
 LULL_API int64_t lull_engine_length_frames(const lull_engine *e);   /* [ANY] */
 LULL_API int lull_engine_rate(const lull_engine *e);                 /* [ANY] */
 LULL_API int lull_engine_finished(const lull_engine *e);             /* [RT] */
+
+/* Clip playback health.  Clips are decoded and resampled on a loader thread
+ * that works LULL_CLIP_LOOKAHEAD_MS ahead of the play position.  An underrun
+ * is one stretch of silence a clip played because its audio was not ready
+ * (live use only; offline engines wait instead).  [ANY] */
+#define LULL_CLIP_LOOKAHEAD_MS 1000
+typedef struct lull_clip_stats {
+    int64_t underruns;       /* stretches of silence */
+    int64_t missing_frames;  /* frames they lasted */
+    int64_t decode_errors;   /* files that failed while playing (played as silence) */
+} lull_clip_stats;
+LULL_API void lull_engine_clip_stats(const lull_engine *e, lull_clip_stats *out);
+/* Wait until the clips due within the look-ahead of the current position are
+ * decoded.  A live host calls it before starting its audio stream (and after
+ * seeking while stopped) so the first clip does not start in an underrun.
+ * Returns at once when the session has no clips.  [NRT] */
+LULL_API int lull_engine_prepare(lull_engine *e);
+/* The first decode error as text ("file: reason"), or "" if none.  [NRT] */
+LULL_API const char *lull_engine_clip_error(const lull_engine *e);
 
 /* Move the play position to `frame` as if the session had played up to it
  * (parameters, glides and fades are where the script puts them).  [RT] but

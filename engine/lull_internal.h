@@ -28,7 +28,10 @@ typedef enum lull_event_kind {
     LULL_EV_FADE_IN,     /* master fade multiplier from 0 to 1 over dur */
     LULL_EV_FADE_OUT,    /* master fade multiplier to 0 over dur */
     LULL_EV_SECTION,     /* navigation mark; `index` is the section */
-    LULL_EV_END          /* session end */
+    LULL_EV_END,         /* session end */
+    LULL_EV_PLAY,        /* clip voice: start clip `clip` (see lull_clip_ref) */
+    LULL_EV_STOP,        /* clip voice: fade the playing clip out over dur */
+    LULL_EV_MARK         /* engine only: a segment boundary (a clip's natural end) */
 } lull_event_kind;
 
 typedef struct lull_event {
@@ -38,9 +41,30 @@ typedef struct lull_event {
     int voice;           /* index into voices, -1 = master */
     int param;           /* index into the voice class's params */
     int index;           /* section index for LULL_EV_SECTION */
-    double value;        /* in script units (dB for gains) */
+    double value;        /* in script units (dB for gains; PLAY: the clip's gain) */
     int line;            /* source line, for messages */
+    int clip;            /* PLAY: index into lull_script.clips */
 } lull_event;
+
+/* One `play` of an audio file.  The file was opened and checked when the
+ * script was loaded; its format is kept so engines know clip lengths without
+ * opening it again. */
+typedef struct lull_clip_ref {
+    char *path;          /* resolved against the script's folder */
+    char *written;       /* as written in the script, for messages */
+    char *file;          /* the script file that names it (includes) */
+    char *source;        /* its line, for diagnostics */
+    int voice;
+    int64_t time_ns;
+    int64_t fade_ns;     /* fade-in */
+    double gain_db;
+    double pan;          /* -1 .. 1 */
+    int loop;
+    int line, column;    /* of the file name in the script */
+    int64_t src_frames;  /* frames in the file */
+    int src_rate_hz;
+    int src_channels;
+} lull_clip_ref;
 
 typedef struct lull_voice_decl {
     char name[LULL_NAME_MAX];
@@ -63,6 +87,8 @@ struct lull_script {
     int n_events;
     lull_section *sections;
     int n_sections;
+    lull_clip_ref *clips;    /* one per `play`, in time order */
+    int n_clips;
     int64_t end_ns;          /* session length */
     int has_fade_in_first;   /* the first master fade is a fade-in: start silent */
 };
@@ -78,6 +104,8 @@ static inline int64_t lull_ns_to_frames(int64_t ns, int rate_hz)
 /* A path named in a script, relative to the folder of the file that names
  * it (`current_file`); absolute paths pass through.  Caller frees.  [NRT] */
 char *lull_script_resolve_path(const char *current_file, const char *rel);
+/* A clip crossfades into the one it replaces over this long. */
+#define LULL_CLIP_XFADE_NS (50LL * 1000000LL)
 
 /* dB to linear amplitude; the floor and below are exact silence. */
 double lull_db_to_gain(double db);

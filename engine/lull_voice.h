@@ -64,6 +64,25 @@ typedef struct lull_voice_ctx {
     uint64_t seed;          /* per-voice seed derived from the session seed */
 } lull_voice_ctx;
 
+/* A timeline event other than a parameter change, for voice kinds that have
+ * them (clip voices: play and stop).  Passed to lull_voice_class.event. */
+typedef enum lull_voice_event_kind {
+    LULL_VOICE_EV_PLAY = 1,  /* start a clip on this frame */
+    LULL_VOICE_EV_STOP,      /* fade the playing clip out over fade_frames */
+    LULL_VOICE_EV_CUT        /* silence at once (the engine seeks) */
+} lull_voice_event_kind;
+
+typedef struct lull_voice_event {
+    lull_voice_event_kind kind;
+    void *stream;            /* PLAY: where the clip's audio arrives (engine-owned) */
+    uint64_t tag;            /* PLAY: identifies this play to the stream */
+    int64_t offset_frames;   /* PLAY: first clip frame to play (0, or later after a seek) */
+    int64_t length_frames;   /* PLAY: the clip may sound this many frames from its start */
+    int64_t fade_frames;     /* PLAY: fade-in; STOP: fade-out length */
+    double gain;             /* PLAY: linear gain of this clip */
+    double pan;              /* PLAY: -1 left .. 0 centre .. 1 right */
+} lull_voice_event;
+
 typedef struct lull_voice_class {
     const char *kind;                 /* "binaural", "noise" ... */
     const char *help;                 /* one line description */
@@ -82,6 +101,12 @@ typedef struct lull_voice_class {
 
     /* [RT] Add `frames` frames of output to left and right (not overwrite). */
     void (*process)(void *state, float *left, float *right, int frames);
+
+    /* [RT] Optional (NULL for voices without timeline events such as tone
+     * and noise voices): an event for this voice lands on the first frame of
+     * the segment about to be processed.  Called after `control`'s previous
+     * segment has been fully processed and before the next `control`. */
+    void (*event)(void *state, const lull_voice_event *ev);
 } lull_voice_class;
 
 /* The registry of voice kinds compiled into the engine. */
@@ -100,6 +125,7 @@ extern const lull_voice_class lull_voice_pacer;
 extern const lull_voice_class lull_voice_tone;
 extern const lull_voice_class lull_voice_bell;
 extern const lull_voice_class lull_voice_spin;
+extern const lull_voice_class lull_voice_clip;
 
 #ifdef __cplusplus
 }

@@ -69,6 +69,11 @@ static void apply_event(lull_engine *e, const lull_eng_event *ev, int64_t at)
         e->current_section = ev->index;
         return;
     case LULL_EV_END:
+    case LULL_EV_MARK:
+        return;
+    case LULL_EV_PLAY:
+    case LULL_EV_STOP:
+        lull_clips_event(e, ev);
         return;
     }
     double now = lull_track_at(t, at);
@@ -91,6 +96,9 @@ static void begin_segment(lull_engine *e)
         end = e->length_frames;
     e->seg_end = end;
     const int len = (int)(end - pos);
+    /* Ducking scales each voice's gain at both ends of the segment. */
+    const double *duck_from = NULL, *duck_to = NULL;
+    const int ducking = e->clips && lull_clips_duck(e, pos, end, &duck_from, &duck_to);
 
     for (int i = 0; i < e->n_voices; i++) {
         lull_eng_voice *v = &e->voices[i];
@@ -108,7 +116,16 @@ static void begin_segment(lull_engine *e)
             else
                 v->to[p] = voice_value(v, p, end);
         }
-        v->vc->control(v->state, from, v->to, len);
+        const int g = v->gain_index;
+        if (ducking && g >= 0 && (duck_from[i] != 1.0 || duck_to[i] != 1.0)) {
+            double to[LULL_MAX_PARAMS];
+            memcpy(to, v->to, sizeof to);
+            from[g] *= duck_from[i];
+            to[g] *= duck_to[i];
+            v->vc->control(v->state, from, to, len);
+        } else {
+            v->vc->control(v->state, from, v->to, len);
+        }
     }
 
     double mfrom = e->need_from ? master_at(e, pos) : e->master_to;
@@ -190,6 +207,13 @@ int lull_engine_process_core(lull_engine *e, float *out, int frames, double gain
         int n = frames - done;
         if ((int64_t)n > e->seg_end - e->pos)
             n = (int)(e->seg_end - e->pos);
+        if (e->offline && e->clips && e->pos + n > e->clip_ready) {
+            /* Offline: wait for the loader (NOT real-time safe, by request). */
+            int64_t want = e->length_frames - e->pos < 8192 ? e->length_frames - e->pos : 8192;
+            e->clip_ready = lull_clips_wait(e, (int)want);
+            if ((int64_t)n > e->clip_ready - e->pos)
+                n = (int)(e->clip_ready - e->pos);
+        }
 
         memset(e->mix_left, 0, sizeof(float) * (size_t)n);
         memset(e->mix_right, 0, sizeof(float) * (size_t)n);
@@ -202,6 +226,7 @@ int lull_engine_process_core(lull_engine *e, float *out, int frames, double gain
         done += n;
         live += n;
     }
+    lull_clips_publish(e);
 #ifdef LULL_HAVE_MXCSR
     _mm_setcsr(saved_csr);
 #endif
@@ -229,10 +254,12 @@ int lull_engine_seek(lull_engine *e, int64_t frame)
      * exactly as if the session had played to here. */
     while (e->next_event < e->n_events && e->events[e->next_event].frame < frame) {
         const lull_eng_event *ev = &e->events[e->next_event++];
-        apply_event(e, ev, ev->frame);
+        if (ev->kind != LULL_EV_PLAY && ev->kind != LULL_EV_STOP)
+            apply_event(e, ev, ev->frame);
     }
     e->pos = frame;
     e->seg_end = frame;
     e->need_from = 1;
+    lull_clips_seek(e, frame);
     return LULL_OK;
 }

@@ -199,6 +199,8 @@ int lull_render_file(const lull_script *script, const char *path, const lull_ren
     lull_engine_config ec = lull_engine_config_init();
     ec.rate_hz = cfg.rate_hz ? cfg.rate_hz : 48000;
     ec.seed = cfg.seed;
+    ec.offline = 1;                         /* wait for clips: complete, reproducible */
+    ec.resampler = LULL_RESAMPLER_BEST;
     lull_engine *e = NULL;
     int r = lull_engine_create(script, &ec, &e);
     if (r != LULL_OK)
@@ -303,6 +305,11 @@ int lull_render_file(const lull_script *script, const char *path, const lull_ren
         goto fail;
     }
     writer_destroy(&w);
+    if (lull_engine_clip_error(e)[0]) {
+        lull_set_error("%s: a clip could not be decoded: %s", path, lull_engine_clip_error(e));
+        r = LULL_ERR_IO;
+        goto fail;
+    }
     if (sf_close(sf) != 0) {
         sf = NULL;
         lull_set_error("%s: finishing the file failed: %s", path, sf_strerror(NULL));

@@ -9,6 +9,7 @@
  */
 #define _XOPEN_SOURCE 700 /* realpath */
 #include "lull_internal.h"
+#include "loader.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -60,6 +61,7 @@ typedef struct parser {
     /* include: the chain of files being read, for cycles and nesting */
     const char *include_stack[LULL_MAX_INCLUDE_DEPTH + 1];
     int include_depth;
+    int cap_clips;
 } parser;
 
 static void parse_text(parser *p, const char *text, size_t len, const char *file, int first_line);
@@ -690,6 +692,256 @@ static void note_end(parser *p, int64_t t_ns)
         p->last_event_end = t_ns;
 }
 
+/* ----------------------------------------------------------------- clips */
+
+static const lull_param_desc play_options[] = {
+    { "gain", LULL_UNIT_GAIN, -120.0, 6.0, 0.0, NULL, "the clip's own gain, dB" },
+    { "pan", LULL_UNIT_RATIO, -1.0, 1.0, 0.0, NULL, "-1 left, 0 centre, 1 right" },
+    { "fade", LULL_UNIT_SEC, 0.0, 3600.0, 0.0, NULL, "fade-in length" },
+};
+
+static void free_clip_ref(lull_clip_ref *c)
+{
+    free(c->path);
+    free(c->written);
+    free(c->file);
+    free(c->source);
+    memset(c, 0, sizeof *c);
+}
+
+/* TIME VOICE play "FILE" [loop] [gain=] [pan=] [fade=]  |  TIME VOICE stop [over DUR] */
+static void statement_clip(parser *p, token *t, int n, int vi, int64_t when)
+{
+    lull_script *s = p->s;
+    const lull_voice_decl *v = &s->voices[vi];
+    if (v->vc != &lull_voice_clip) {
+        ERR(p, t[2].col, "'%s' is for clip voices, and '%s' is a %s voice (declare one with: voice NAME clip)",
+            t[2].text, v->name, v->vc->kind);
+        return;
+    }
+    if (!strcmp(t[2].text, "stop")) {
+        int64_t dur = 0;
+        if (n > 3) {
+            if (t[3].quoted || strcmp(t[3].text, "over") != 0) {
+                ERR(p, t[3].col, "expected 'over DUR' after 'stop', got '%s'", t[3].text);
+                return;
+            }
+            if (parse_over(p, t, n, 3, &dur) < 0)
+                return;
+        }
+        lull_event *e = add_event(p);
+        if (!e)
+            return;
+        e->time_ns = when;
+        e->dur_ns = dur;
+        e->kind = LULL_EV_STOP;
+        e->voice = vi;
+        note_end(p, when);
+        return;
+    }
+    if (n < 4 || !t[3].quoted) {
+        ERR(p, n < 4 ? t[2].col + t[2].len + 1 : t[3].col,
+            "expected a quoted file name: %s play \"FILE\" [loop] [gain=] [pan=] [fade=]", v->name);
+        return;
+    }
+    if (!t[3].text[0]) {
+        ERR(p, t[3].col, "the file name is empty");
+        return;
+    }
+    lull_clip_ref c;
+    memset(&c, 0, sizeof c);
+    c.voice = vi;
+    c.time_ns = when;
+    c.line = p->line_no;
+    c.column = t[3].col;
+    for (int i = 4; i < n; i++) {
+        if (!t[i].quoted && !strcmp(t[i].text, "loop")) {
+            if (c.loop) {
+                ERR(p, t[i].col, "'loop' is given twice");
+                return;
+            }
+            c.loop = 1;
+            continue;
+        }
+        if (t[i].quoted || t[i].eq < 0) {
+            ERR(p, t[i].col, "expected loop, gain=, pan= or fade= after the file name, got '%s'", t[i].text);
+            return;
+        }
+        t[i].text[t[i].eq] = '\0';
+        const lull_param_desc *d = NULL;
+        for (size_t k = 0; k < sizeof play_options / sizeof play_options[0]; k++)
+            if (!strcmp(play_options[k].name, t[i].text))
+                d = &play_options[k];
+        if (!d) {
+            ERR(p, t[i].col, "'play' has no option '%s' (it has: loop, gain, pan, fade)", t[i].text);
+            return;
+        }
+        double val;
+        if (parse_value(p, d, t[i].text + t[i].eq + 1, t[i].col + t[i].eq + 1, &val) < 0)
+            return;
+        if (d == &play_options[0])
+            c.gain_db = val;
+        else if (d == &play_options[1])
+            c.pan = val;
+        else
+            c.fade_ns = (int64_t)(val * (double)LULL_NS_PER_SEC + 0.5);
+    }
+    c.path = lull_script_resolve_path(p->file, t[3].text);
+    c.written = dup_str(t[3].text);
+    c.file = dup_str(p->file);
+    c.source = dup_str(p->line ? p->line : "");
+    if (!c.path || !c.written || !c.file || !c.source) {
+        free_clip_ref(&c);
+        ERR(p, 1, "out of memory");
+        return;
+    }
+    /* Open every file now, so a missing or broken one is reported with its
+     * line before anything plays.  A file used twice is opened once. */
+    int known = -1;
+    for (int i = 0; i < s->n_clips && known < 0; i++)
+        if (!strcmp(s->clips[i].path, c.path))
+            known = i;
+    if (known >= 0) {
+        c.src_frames = s->clips[known].src_frames;
+        c.src_rate_hz = s->clips[known].src_rate_hz;
+        c.src_channels = s->clips[known].src_channels;
+    } else {
+        lull_clip_format f;
+        char why[512];
+        if (lull_clip_probe(c.path, &f, why, sizeof why) < 0) {
+            if (strcmp(c.path, c.written) != 0)
+                ERR(p, c.column, "audio file '%s' (%s) %s", c.written, c.path, why);
+            else
+                ERR(p, c.column, "audio file '%s' %s", c.written, why);
+            free_clip_ref(&c);
+            return;
+        }
+        c.src_frames = f.frames;
+        c.src_rate_hz = f.rate_hz;
+        c.src_channels = f.channels;
+    }
+    if (s->n_clips == p->cap_clips) {
+        int cap = p->cap_clips ? p->cap_clips * 2 : 16;
+        lull_clip_ref *nc = realloc(s->clips, (size_t)cap * sizeof *nc);
+        if (!nc) {
+            free_clip_ref(&c);
+            ERR(p, 1, "out of memory");
+            p->stop = 1;
+            return;
+        }
+        s->clips = nc;
+        p->cap_clips = cap;
+    }
+    lull_event *e = add_event(p);
+    if (!e) {
+        free_clip_ref(&c);
+        return;
+    }
+    e->time_ns = when;
+    e->dur_ns = c.fade_ns;
+    e->kind = LULL_EV_PLAY;
+    e->voice = vi;
+    e->value = c.gain_db;
+    e->clip = s->n_clips;
+    s->clips[s->n_clips++] = c;
+    note_end(p, when);
+}
+
+static int64_t clip_natural_ns(const lull_clip_ref *c)
+{
+    return c->src_rate_hz > 0 ? c->src_frames * LULL_NS_PER_SEC / c->src_rate_hz : 0;
+}
+
+/* After the whole script is read: where each clip really ends (a later play
+ * or stop on its voice cuts it), the session length when there is no `end`,
+ * and warnings for clips that run past the next clip or the session's end. */
+static void finish_clips(parser *p)
+{
+    lull_script *s = p->s;
+    /* Number the clips in time order (events are sorted by now; repeat
+     * blocks may have added them out of order). */
+    lull_clip_ref *ordered = malloc(sizeof *ordered * (size_t)s->n_clips);
+    if (!ordered) {
+        ERR(p, 1, "out of memory");
+        return;
+    }
+    int n_ordered = 0;
+    for (int i = 0; i < s->n_events; i++) {
+        if (s->events[i].kind != LULL_EV_PLAY)
+            continue;
+        ordered[n_ordered] = s->clips[s->events[i].clip];
+        s->events[i].clip = n_ordered++;
+    }
+    free(s->clips);
+    s->clips = ordered;
+    const char *saved_file = p->file;
+    for (int i = 0; i < s->n_events; i++) {
+        const lull_event *e = &s->events[i];
+        if (e->kind != LULL_EV_PLAY)
+            continue;
+        const lull_clip_ref *c = &s->clips[e->clip];
+        const lull_event *next = NULL;
+        for (int j = i + 1; j < s->n_events && !next; j++)
+            if ((s->events[j].kind == LULL_EV_PLAY || s->events[j].kind == LULL_EV_STOP) &&
+                s->events[j].voice == e->voice)
+                next = &s->events[j];
+        if (c->loop) {
+            if (next && next->kind == LULL_EV_STOP)
+                note_end(p, next->time_ns + next->dur_ns);
+            continue;
+        }
+        int64_t end = c->time_ns + clip_natural_ns(c);
+        if (next && next->kind == LULL_EV_STOP && next->time_ns < end) {
+            note_end(p, next->time_ns + next->dur_ns < end ? next->time_ns + next->dur_ns : end);
+            continue;
+        }
+        /* Point diagnostics at the file name on the play line. */
+        p->file = c->file;
+        p->line = c->source;
+        p->line_no = c->line;
+        char a[32], b[32];
+        format_time(end - c->time_ns, a, sizeof a);
+        if (next && next->kind == LULL_EV_PLAY && next->time_ns < end) {
+            format_time(next->time_ns, b, sizeof b);
+            WARN(p, c->column, "clip '%s' (%s long) runs %.3f s past the next clip on voice '%s' at %s, "
+                 "which will crossfade it out", c->written, a,
+                 (double)(end - next->time_ns) / (double)LULL_NS_PER_SEC, s->voices[c->voice].name, b);
+            note_end(p, next->time_ns);
+            continue;
+        }
+        if (p->have_end && end > s->end_ns) {
+            format_time(s->end_ns, b, sizeof b);
+            WARN(p, c->column, "clip '%s' (%s long) runs %.3f s past the session's end at %s", c->written,
+                 a, (double)(end - s->end_ns) / (double)LULL_NS_PER_SEC, b);
+        }
+        note_end(p, end);
+    }
+    p->line = NULL;
+    p->file = saved_file;
+}
+
+int lull_script_clip_count(const lull_script *s) { return s ? s->n_clips : 0; }
+
+int lull_script_clip_info(const lull_script *s, int i, lull_clip_desc *out)
+{
+    if (!s || !out || i < 0 || i >= s->n_clips)
+        return LULL_ERR_ARG;
+    const lull_clip_ref *c = &s->clips[i];
+    memset(out, 0, sizeof *out);
+    out->file = c->written;
+    out->path = c->path;
+    out->voice = c->voice;
+    out->line = c->line;
+    out->start_sec = (double)c->time_ns / (double)LULL_NS_PER_SEC;
+    out->duration_sec = (double)clip_natural_ns(c) / (double)LULL_NS_PER_SEC;
+    out->loop = c->loop;
+    out->gain_db = c->gain_db;
+    out->pan = c->pan;
+    out->rate_hz = c->src_rate_hz;
+    out->channels = c->src_channels;
+    return LULL_OK;
+}
+
 static void statement_timeline(parser *p, token *t, int n)
 {
     lull_script *s = p->s;
@@ -865,6 +1117,10 @@ static void statement_timeline(parser *p, token *t, int n)
         return;
     }
     const lull_voice_class *vc = s->voices[vi].vc;
+    if (n >= 3 && !t[2].quoted && (!strcmp(t[2].text, "play") || !strcmp(t[2].text, "stop"))) {
+        statement_clip(p, t, n, vi, when);
+        return;
+    }
     int pidx[2 * MAX_TOKENS]; /* rate=N/min sets two parameters */
     double vals[2 * MAX_TOKENS];
     int np = 0;
@@ -1322,6 +1578,9 @@ void lull_script_free(lull_script **ps)
     free(s->path);
     free(s->voices);
     free(s->events);
+    for (int i = 0; i < s->n_clips; i++)
+        free_clip_ref(&s->clips[i]);
+    free(s->clips);
     for (int i = 0; i < s->n_sections; i++)
         free(s->sections[i].name);
     free(s->sections);
@@ -1357,6 +1616,8 @@ int lull_script_load_string(const char *text, size_t len, const char *name,
     lull_script *s = p.s;
     if (!p.n_errors)
         sort_events(&p);
+    if (!p.n_errors && s->n_clips)
+        finish_clips(&p);
     if (!p.n_errors) {
         if (!p.have_end)
             s->end_ns = p.last_event_end;

@@ -16,6 +16,7 @@ static const lull_voice_class *const registry[] = {
     &lull_voice_tone,
     &lull_voice_bell,
     &lull_voice_spin,
+    &lull_voice_clip,
 };
 
 #define N_KINDS ((int)(sizeof registry / sizeof registry[0]))

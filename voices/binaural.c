@@ -185,4 +185,5 @@ const lull_voice_class lull_voice_binaural = {
     binaural_init,
     binaural_control,
     binaural_process,
+    NULL, /* event: no timeline events besides parameters */
 };

@@ -272,4 +272,5 @@ const lull_voice_class lull_voice_noise = {
     noise_init,
     noise_control,
     noise_process,
+    NULL, /* event: no timeline events besides parameters */
 };

@@ -1,0 +1,220 @@
+/*
+ * clip.c - the clip voice: plays audio files (narration, ambience) that the
+ * loader thread decodes and resamples ahead of time (engine/loader.c).
+ *
+ * One clip at a time: a new `play` starts on its exact frame at full level
+ * (unless fade= asks for a fade-in) while the clip it replaces fades out
+ * over LULL_CLIP_XFADE_NS, so there is never a click at the join.  `stop`
+ * fades the clip out (over DUR, or a 10 ms de-click).  Fades are raised
+ * cosines, evaluated from the clip position alone, so the output does not
+ * depend on how frames are split into process() calls.
+ *
+ * Pan is a balance control: centre leaves both channels at the clip's gain;
+ * towards one side the other channel fades to silence.  A mono clip plays
+ * the same signal in both ears.
+ *
+ * The voice's own parameters are `gain` (glidable like any voice's gain)
+ * and the ducking settings `duck`, `attack`, `release`, which the mixer
+ * reads (engine/clips.c): the voice itself only plays its clips.
+ *
+ * MIT licence; see LICENSE.
+ */
+#include "lull_voice.h"
+#include "loader.h"
+
+#include <math.h>
+#include <string.h>
+
+enum { P_GAIN = 0, P_DUCK, P_ATTACK, P_RELEASE, P_COUNT };
+
+static const lull_param_desc clip_params[P_COUNT] = {
+    { "gain", LULL_UNIT_GAIN, -120.0, 6.0, 0.0, NULL, "level of the voice's clips, dB" },
+    { "duck", LULL_UNIT_GAIN, -60.0, 0.0, 0.0, NULL,
+      "how far every other voice is lowered while this one plays a clip, dB (0: no ducking)" },
+    { "attack", LULL_UNIT_SEC, 0.001, 10.0, 0.08, NULL, "how fast the other voices go down" },
+    { "release", LULL_UNIT_SEC, 0.001, 30.0, 0.5, NULL, "how fast they come back up" },
+};
+
+typedef struct clip_player {
+    lull_stream *stream;
+    uint64_t tag;
+    int64_t pos;                 /* next clip frame */
+    int64_t length;              /* the clip ends (silently) here */
+    int64_t in_start, in_len;    /* fade-in */
+    int64_t out_start, out_len;  /* fade-out; out_len 0: none */
+    double out_level0;           /* fade-out envelope where this fade-out began */
+    float gain_l, gain_r;
+    int active, stopping, in_gap;
+} clip_player;
+
+typedef struct clip_state {
+    clip_player cur, old;        /* the clip, and the one it crossfades from */
+    int64_t xfade_frames;
+    double gain_from, gain_slope, gain_to; /* the voice gain ramp of a segment */
+    int seg_pos, seg_frames;
+    float buf[2 * LULL_CONTROL_FRAMES];
+    float gain[LULL_CONTROL_FRAMES];
+} clip_state;
+
+static double shape(double x)
+{
+    if (x <= 0.0)
+        return 0.0;
+    if (x >= 1.0)
+        return 1.0;
+    return 0.5 - 0.5 * cos(3.14159265358979323846 * x);
+}
+
+static double out_env(const clip_player *p, int64_t pos)
+{
+    if (p->out_len <= 0)
+        return 1.0;
+    return p->out_level0 * (1.0 - shape((double)(pos - p->out_start) / (double)p->out_len));
+}
+
+static double envelope(const clip_player *p, int64_t pos)
+{
+    double env = out_env(p, pos);
+    if (p->in_len > 0 && pos - p->in_start < p->in_len)
+        env *= shape((double)(pos - p->in_start) / (double)p->in_len);
+    return env;
+}
+
+static void clip_init(void *state, const lull_voice_ctx *ctx, const double *values)
+{
+    clip_state *st = state;
+    memset(st, 0, sizeof *st);
+    double rate = ctx->rate_hz > 0.0 ? ctx->rate_hz : 48000.0;
+    st->xfade_frames = (int64_t)llround(rate * (double)LULL_CLIP_XFADE_NS / (double)LULL_NS_PER_SEC);
+    st->gain_from = st->gain_to = isfinite(values[P_GAIN]) ? values[P_GAIN] : 0.0;
+}
+
+/* [RT] */
+static void clip_control(void *state, const double *from, const double *to, int frames)
+{
+    clip_state *st = state;
+    if (frames < 1)
+        frames = 1;
+    st->gain_from = isfinite(from[P_GAIN]) ? from[P_GAIN] : 0.0;
+    st->gain_to = isfinite(to[P_GAIN]) ? to[P_GAIN] : 0.0;
+    st->gain_slope = (st->gain_to - st->gain_from) / (double)frames;
+    st->seg_pos = 0;
+    st->seg_frames = frames;
+}
+
+/* [RT] */
+static void clip_event(void *state, const lull_voice_event *ev)
+{
+    clip_state *st = state;
+    switch (ev->kind) {
+    case LULL_VOICE_EV_PLAY: {
+        /* The clip crossfading out is cut if a third one comes this soon. */
+        st->old.active = 0;
+        if (st->cur.active) {
+            clip_player *o = &st->old;
+            *o = st->cur;
+            double level = out_env(o, o->pos);
+            if (o->out_len <= 0 || o->out_start + o->out_len > o->pos + st->xfade_frames) {
+                o->out_level0 = level;
+                o->out_start = o->pos;
+                o->out_len = st->xfade_frames > 0 ? st->xfade_frames : 1;
+            }
+            if (o->length > o->pos + st->xfade_frames)
+                o->length = o->pos + st->xfade_frames;
+        }
+        clip_player *c = &st->cur;
+        memset(c, 0, sizeof *c);
+        c->stream = ev->stream;
+        c->tag = ev->tag;
+        c->pos = ev->offset_frames;
+        c->length = ev->length_frames;
+        c->in_start = ev->offset_frames;
+        c->in_len = ev->fade_frames;
+        c->out_level0 = 1.0;
+        double pan = ev->pan < -1.0 ? -1.0 : ev->pan > 1.0 ? 1.0 : ev->pan;
+        c->gain_l = (float)(ev->gain * (pan > 0.0 ? 1.0 - pan : 1.0));
+        c->gain_r = (float)(ev->gain * (pan < 0.0 ? 1.0 + pan : 1.0));
+        c->active = c->stream != NULL && c->pos < c->length;
+        break;
+    }
+    case LULL_VOICE_EV_STOP: {
+        clip_player *c = &st->cur;
+        if (c->active && !c->stopping) {
+            c->stopping = 1;
+            c->out_level0 = out_env(c, c->pos);
+            c->out_start = c->pos;
+            c->out_len = ev->fade_frames > 0 ? ev->fade_frames : 1;
+            if (c->length > c->pos + c->out_len)
+                c->length = c->pos + c->out_len;
+        }
+        break;
+    }
+    case LULL_VOICE_EV_CUT:
+        st->cur.active = 0;
+        st->old.active = 0;
+        break;
+    }
+}
+
+/* Add up to n frames of one player, scaled by gain[] (the voice gain). */
+static void play_some(clip_state *st, clip_player *p, float *left, float *right, int n)
+{
+    if (!p->active)
+        return;
+    if ((int64_t)n > p->length - p->pos)
+        n = (int)(p->length - p->pos);
+    if (n <= 0) {
+        p->active = 0;
+        return;
+    }
+    lull_stream_read(p->stream, p->tag, p->pos, st->buf, n, &p->in_gap);
+    const float gl = p->gain_l, gr = p->gain_r;
+    const int fading = p->out_len > 0 || (p->in_len > 0 && p->pos - p->in_start < p->in_len);
+    if (!fading) {
+        for (int k = 0; k < n; k++) {
+            left[k] += st->buf[2 * k] * gl * st->gain[k];
+            right[k] += st->buf[2 * k + 1] * gr * st->gain[k];
+        }
+    } else {
+        for (int k = 0; k < n; k++) {
+            const float env = (float)envelope(p, p->pos + k) * st->gain[k];
+            left[k] += st->buf[2 * k] * gl * env;
+            right[k] += st->buf[2 * k + 1] * gr * env;
+        }
+    }
+    p->pos += n;
+    if (p->pos >= p->length)
+        p->active = 0;
+}
+
+/* [RT] */
+static void clip_process(void *state, float *left, float *right, int frames)
+{
+    clip_state *st = state;
+    while (frames > 0) {
+        int n = frames < LULL_CONTROL_FRAMES ? frames : LULL_CONTROL_FRAMES;
+        for (int k = 0; k < n; k++) {
+            int pos = st->seg_pos + k;
+            st->gain[k] = (float)(pos < st->seg_frames ? st->gain_from + st->gain_slope * (double)pos
+                                                       : st->gain_to);
+        }
+        st->seg_pos += n;
+        play_some(st, &st->old, left, right, n);
+        play_some(st, &st->cur, left, right, n);
+        left += n;
+        right += n;
+        frames -= n;
+    }
+}
+
+const lull_voice_class lull_voice_clip = {
+    .kind = "clip",
+    .help = "plays audio files (narration, ambience) on the timeline: play \"FILE\", stop",
+    .params = clip_params,
+    .n_params = P_COUNT,
+    .state_size = sizeof(clip_state),
+    .init = clip_init,
+    .control = clip_control,
+    .process = clip_process,
+    .event = clip_event,
+};
