@@ -195,4 +195,5 @@ const lull_voice_class lull_voice_bell = {
     bell_init,
     bell_control,
     bell_process,
+    NULL, /* event: no timeline events besides parameters */
 };

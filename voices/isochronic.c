@@ -199,4 +199,5 @@ const lull_voice_class lull_voice_isochronic = {
     iso_init,
     iso_control,
     iso_process,
+    NULL, /* event: no timeline events besides parameters */
 };

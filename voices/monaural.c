@@ -156,4 +156,5 @@ const lull_voice_class lull_voice_monaural = {
     monaural_init,
     monaural_control,
     monaural_process,
+    NULL, /* event: no timeline events besides parameters */
 };

@@ -254,4 +254,5 @@ const lull_voice_class lull_voice_pacer = {
     pacer_init,
     pacer_control,
     pacer_process,
+    NULL, /* event: no timeline events besides parameters */
 };

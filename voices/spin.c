@@ -249,4 +249,5 @@ const lull_voice_class lull_voice_spin = {
     spin_init,
     spin_control,
     spin_process,
+    NULL, /* event: no timeline events besides parameters */
 };

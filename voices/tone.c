@@ -132,4 +132,5 @@ const lull_voice_class lull_voice_tone = {
     tone_init,
     tone_control,
     tone_process,
+    NULL, /* event: no timeline events besides parameters */
 };
