@@ -90,3 +90,14 @@ lull_add_test(test_rt_safety test_rt_safety.c rt_interposer.c)
 target_link_options(test_rt_safety PRIVATE -rdynamic -Wl,-z,now)
 target_link_libraries(test_rt_safety PRIVATE ${CMAKE_DL_LIBS})
 lull_jack_test(test_rt_safety)
+
+# The examples (examples/), run as a user would run them.
+add_test(NAME example_render_memory COMMAND render_memory)
+add_test(NAME example_live_params COMMAND live_params)
+set_tests_properties(example_render_memory example_live_params PROPERTIES LABELS examples)
+add_test(NAME example_play_script
+  COMMAND play_script ${PROJECT_SOURCE_DIR}/scripts/unwind/unwind.lull 1.5)
+add_test(NAME example_pull_host
+  COMMAND pull_host ${PROJECT_SOURCE_DIR}/scripts/unwind/unwind.lull 1.5 JACK)
+lull_jack_test(example_play_script)
+lull_jack_test(example_pull_host)
