@@ -504,6 +504,11 @@ int lull_player_start(lull_player *p)
         return LULL_ERR_ARG;
     if (p->monitor_started)
         return LULL_ERR_STATE;
+    /* Narration clips due at the start are decoded before the first
+     * callback, so they do not begin in an underrun. */
+    int r = lull_engine_prepare(p->engine);
+    if (r != LULL_OK)
+        return r;
     PaError err = Pa_StartStream(p->stream);
     if (err != paNoError) {
         open_error(err, p->device_name, p->rate_hz);

@@ -87,6 +87,9 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    /* Decode any narration due at the start before the stream runs. */
+    lull_engine_prepare(h.engine);
+
     PaStreamParameters out = { dev, 2, paFloat32, info->defaultLowOutputLatency, NULL };
     PaStream *stream = NULL;
     PaError err = Pa_OpenStream(&stream, NULL, &out, cfg.rate_hz, paFramesPerBufferUnspecified,

@@ -40,10 +40,16 @@ static int failures;
         }                                               \
     } while (0)
 
+/* Every kind of work the callback does: tones, noise, glides, fades,
+ * sections and a narration clip (its loader thread reads the file; the
+ * callback only takes decoded audio from a ring). */
 static const char *SCRIPT = "title \"rt\"\n"
                             "voice drone binaural carrier=200Hz beat=10Hz gain=-14dB\n"
                             "voice bed   noise color=pink gain=-26dB\n"
+                            "voice words clip\n"
                             "0:00   master fade-in 0.2s\n"
+                            "0:00.1 words play \"" LULL_SOURCE_DIR
+                            "/scripts/breathing/narration/start.ogg\"\n"
                             "0:00.1 drone beat=5Hz over 1s\n"
                             "0:00.5 section \"B\"\n"
                             "0:01   section \"C\"\n"
@@ -145,6 +151,7 @@ static void test_pull_mode(const lull_script *s)
     }
     lull_command loop = { LULL_CMD_LOOP, 1, 0, 0 };
     lull_engine_post(e, &loop);
+    lull_engine_prepare(e);
     pull h = { e, 0, 0 };
     rt_reset();
     pthread_t t;
