@@ -21,11 +21,16 @@ configure: deps $(BUILD)/CMakeCache.txt
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
+# Plays the session when there is an audio output; renders it otherwise.
 run: build
-	@mkdir -p $(OUT)
 	./$(BUILD)/lull check $(SESSION)
-	./$(BUILD)/lull render $(SESSION) -o $(OUT)/session.wav
-	@echo "Rendered $(SESSION) to $(OUT)/session.wav"
+	@if ./$(BUILD)/lull devices >/dev/null 2>&1; then \
+		./$(BUILD)/lull play $(SESSION); \
+	else \
+		echo "No audio output device here, so rendering instead of playing."; \
+		mkdir -p $(OUT) && ./$(BUILD)/lull render $(SESSION) -o $(OUT)/session.wav && \
+		echo "Rendered $(SESSION) to $(OUT)/session.wav"; \
+	fi
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -37,8 +42,9 @@ clips: deps
 # Benchmarks in an optimised tree of their own (tests/bench/).
 bench: deps
 	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release
-	cmake --build build-bench -j $(JOBS) --target lull-bench
+	cmake --build build-bench -j $(JOBS) --target lull-bench lull-bench-callback
 	./build-bench/tests/bench/lull-bench
+	sh tests/bench/callback.sh ./build-bench/tests/bench/lull-bench-callback
 
 clean:
 	rm -rf $(BUILD) $(OUT)

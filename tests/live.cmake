@@ -101,3 +101,11 @@ add_test(NAME example_pull_host
   COMMAND pull_host ${PROJECT_SOURCE_DIR}/scripts/unwind/unwind.lull 1.5 JACK)
 lull_jack_test(example_play_script)
 lull_jack_test(example_pull_host)
+
+# The callback benchmark must keep working: run it briefly on the fixture.
+add_test(NAME bench_callback_smoke COMMAND lull-bench-callback --seconds 0.5 ${PROJECT_SOURCE_DIR})
+lull_jack_test(bench_callback_smoke)
+
+# The terminal display and its keys, through a pseudo-terminal.
+add_test(NAME test_play_tty COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/test_play_tty.sh $<TARGET_FILE:lull>)
+lull_jack_test(test_play_tty)
