@@ -8,12 +8,33 @@ static void help(FILE *f)
 {
     fprintf(f, "usage: lull check [-q] SESSION.lull\n"
                "\n"
-               "Parse and validate a session script.  Prints its title, length, voices\n"
-               "and sections and exits 0, or prints each error as file:line:column and\n"
-               "exits 2.\n"
+               "Parse and validate a session script, and open every audio file it plays.\n"
+               "Prints its title, length, voices, sections and clips (with each file's\n"
+               "duration) and exits 0, or prints each error as file:line:column and\n"
+               "exits 2.  Warns when a clip runs past the next clip on its voice or past\n"
+               "the session's end.\n"
                "\n"
                "  -q, --quiet   print nothing on success\n"
                "  -h, --help    this help\n");
+}
+
+/* Each clip: when, which voice, how long the file is, and its format. */
+static void print_clips(const lull_script *s)
+{
+    int n = lull_script_clip_count(s);
+    if (!n)
+        return;
+    printf("clips:\n");
+    for (int i = 0; i < n; i++) {
+        lull_clip_desc c;
+        if (lull_script_clip_info(s, i, &c) != LULL_OK)
+            continue;
+        char t[32], d[32];
+        cli_format_time(c.start_sec, t, sizeof t, 1);
+        cli_format_time(c.duration_sec, d, sizeof d, 1);
+        printf("  %9s  %-10s %-9s %s%s (%d Hz %s)\n", t, lull_script_voice_name(s, c.voice), d, c.file,
+               c.loop ? " loop" : "", c.rate_hz, c.channels == 1 ? "mono" : "stereo");
+    }
 }
 
 int cmd_check(int argc, char **argv)
@@ -66,6 +87,7 @@ int cmd_check(int argc, char **argv)
                 printf("  %8s  %s\n", t, lull_script_section_name(s, i));
             }
         }
+        print_clips(s);
         printf("ok\n");
     }
     lull_script_free(&s);

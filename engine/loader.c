@@ -123,7 +123,12 @@ int lull_clip_probe(const char *path, lull_clip_format *f, char *why, size_t n)
         snprintf(why, n, "is a folder, not an audio file");
         return -1;
     }
-    if (S_ISREG(st.st_mode) && st.st_size == 0) {
+    if (!S_ISREG(st.st_mode)) {
+        /* A pipe or device could block or never end. */
+        snprintf(why, n, "is not a regular file");
+        return -1;
+    }
+    if (st.st_size == 0) {
         snprintf(why, n, "is empty (0 bytes)");
         return -1;
     }
@@ -687,6 +692,9 @@ int lull_loader_create(const lull_script *s, const lull_clip_play *plays, int n_
         st->in = malloc(sizeof(float) * 2 * IN_CHUNK);
         if (!st->ring || !st->in)
             bad = 1;
+        else /* touch every page now: no page faults while playing, and a
+              * resident size that does not depend on what played */
+            memset(st->ring, 0, sizeof(float) * 2 * (size_t)cap);
     }
     if (bad) {
         lull_loader_destroy(&L);

@@ -913,6 +913,7 @@ static void finish_clips(parser *p)
             format_time(s->end_ns, b, sizeof b);
             WARN(p, c->column, "clip '%s' (%s long) runs %.3f s past the session's end at %s", c->written,
                  a, (double)(end - s->end_ns) / (double)LULL_NS_PER_SEC, b);
+            end = s->end_ns; /* said once, here, not again as a late event */
         }
         note_end(p, end);
     }
