@@ -45,6 +45,8 @@ static void help(FILE *f)
             "      --loop           start again at the end, without a gap\n"
             "      --volume DB      starting volume trim (default 0)\n"
             "      --seed N         noise seed (default fixed)\n"
+            "      --resampler Q    clip sample-rate converter: best (default, as renders),\n"
+            "                       medium, fastest or linear (cheaper on slow machines)\n"
             "  -q, --quiet          no display and no summary\n"
             "  -h, --help           this help\n"
             "\n"
@@ -303,7 +305,7 @@ static int run(const lull_script *s, play_opts *o)
     }
     if (o->start_at) {
         /* The device was checked above; do not hold it while waiting. */
-        lull_player_close(&p);
+    lull_player_close(&p);
         if (ui)
             tty_enter_raw();
         if (wait_until_start(o->start_at, ui)) {
@@ -411,6 +413,13 @@ static int run(const lull_script *s, play_opts *o)
                 (long long)st.xruns, st.xruns == 1 ? "" : "s",
                 quitting ? " (stopped early)" : "");
     }
+    if (st.clips.underruns > 0)
+        cli_warn("clips were not decoded in time %lld time%s (%.3f s of clip audio played as silence): "
+                 "try a faster --resampler",
+                 (long long)st.clips.underruns, st.clips.underruns == 1 ? "" : "s",
+                 (double)st.clips.missing_frames / (st.rate_hz > 0 ? st.rate_hz : 48000));
+    if (st.clips.decode_errors > 0)
+        cli_warn("a clip could not be decoded and played as silence");
     lull_player_close(&p);
     return code;
 }
@@ -424,6 +433,7 @@ int cmd_play(int argc, char **argv)
         { "start-at", required_argument, NULL, 'A' }, { "loop", no_argument, NULL, 'L' },
         { "volume", required_argument, NULL, 'v' },   { "seed", required_argument, NULL, 'S' },
         { "quiet", no_argument, NULL, 'q' },          { "help", no_argument, NULL, 'h' },
+        { "resampler", required_argument, NULL, 'R' },
         { NULL, 0, NULL, 0 },
     };
     play_opts o;
@@ -493,6 +503,13 @@ int cmd_play(int argc, char **argv)
             o.pc.seed = sd;
             break;
         }
+        case 'R':
+            o.pc.resampler = lull_resampler_from_name(optarg);
+            if (o.pc.resampler < 0) {
+                cli_error("--resampler expects best, medium, fastest or linear, got '%s'", optarg);
+                return EXIT_USAGE;
+            }
+            break;
         case 'q': o.quiet = 1; break;
         case 'h': help(stdout); return EXIT_OK;
         case ':': cli_error("play: %s needs a value", argv[optind - 1]); return EXIT_USAGE;

@@ -29,6 +29,8 @@ static void help(FILE *f)
             "  -b, --bits B        16, 24 or 32f (32-bit float; WAV only); default 24\n"
             "  -f, --format F      wav, flac or ogg, whatever OUT is called\n"
             "      --seed N        noise seed (default fixed: renders are reproducible)\n"
+            "      --resampler Q   clip sample-rate converter: best (default), medium,\n"
+            "                      fastest or linear\n"
             "  -q, --quiet         no progress bar or summary\n"
             "  -h, --help          this help\n");
 }
@@ -77,6 +79,7 @@ int cmd_render(int argc, char **argv)
         { "output", required_argument, NULL, 'o' }, { "rate", required_argument, NULL, 'r' },
         { "bits", required_argument, NULL, 'b' },   { "format", required_argument, NULL, 'f' },
         { "seed", required_argument, NULL, 'S' },   { "quiet", no_argument, NULL, 'q' },
+        { "resampler", required_argument, NULL, 'R' },
         { "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
     };
     lull_render_config rc = lull_render_config_init();
@@ -127,6 +130,13 @@ int cmd_render(int argc, char **argv)
             rc.seed = s;
             break;
         }
+        case 'R':
+            rc.resampler = lull_resampler_from_name(optarg);
+            if (rc.resampler < 0) {
+                cli_error("--resampler expects best, medium, fastest or linear, got '%s'", optarg);
+                return EXIT_USAGE;
+            }
+            break;
         case 'q': cli_quiet = 1; break;
         case 'h': help(stdout); return EXIT_OK;
         case ':': cli_error("render: %s needs a value", argv[optind - 1]); return EXIT_USAGE;

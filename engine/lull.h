@@ -146,7 +146,7 @@ typedef struct lull_engine_config {
     int resampler; /* lull_resampler for clips; default best */
     /* 0 (live): lull_engine_process never waits; a clip whose audio is not
      * decoded in time plays silence for the missing part, and the event is
-     * counted (lull_engine_clip_underruns).  1 (offline): lull_engine_process
+     * counted (lull_engine_clip_stats).  1 (offline): lull_engine_process
      * waits for the clip loader, so the output is complete and identical to
      * a run with an infinitely fast disk; it is then NOT real-time safe. */
     int offline;
@@ -333,6 +333,8 @@ typedef struct lull_player_config {
     double stop_fade_sec;   /* that fade's length; default 60 s (shortened to fit) */
     lull_notice_fn on_notice; /* may be NULL */
     void *user;
+    int resampler;          /* lull_resampler for clips; default best (as renders, so a
+                               live run and a render give the same samples) */
 } lull_player_config;
 
 LULL_API lull_player_config lull_player_config_init(void);         /* [ANY] */
@@ -365,6 +367,7 @@ typedef struct lull_player_stats {
     int64_t xruns;          /* callbacks the backend flagged late (underflow) */
     int finished;           /* the session ended or was stopped, and the output drained */
     int device_lost;        /* the device stopped or vanished before the end */
+    lull_clip_stats clips;  /* clip audio that was not decoded in time */
 } lull_player_stats;
 
 /* A snapshot; never blocks the audio thread.  [ANY] */
@@ -403,6 +406,7 @@ typedef struct lull_render_config {
     lull_sample_format samples;
     lull_progress_fn progress;   /* may be NULL */
     void *user;
+    int resampler;               /* lull_resampler for clips; default best */
 } lull_render_config;
 
 LULL_API lull_render_config lull_render_config_init(void);          /* [ANY] */

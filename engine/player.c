@@ -456,6 +456,7 @@ int lull_player_open(const lull_script *script, const lull_player_config *cfg_in
     lull_engine_config ec = lull_engine_config_init();
     ec.rate_hz = p->rate_hz;
     ec.seed = cfg.seed;
+    ec.resampler = cfg.resampler;
     r = lull_engine_create(script, &ec, &p->engine);
     if (r != LULL_OK)
         goto fail;
@@ -575,6 +576,7 @@ void lull_player_get_stats(const lull_player *p, lull_player_stats *out)
     out->xruns = lull_i64_load(&p->xruns);
     out->finished = lull_i64_load(&p->finished) != 0;
     out->device_lost = lull_i64_load(&p->device_lost) != 0;
+    lull_engine_clip_stats(p->engine, &out->clips);
 }
 
 const char *lull_player_device_name(const lull_player *p) { return p ? p->device_name : ""; }

@@ -200,7 +200,7 @@ int lull_render_file(const lull_script *script, const char *path, const lull_ren
     ec.rate_hz = cfg.rate_hz ? cfg.rate_hz : 48000;
     ec.seed = cfg.seed;
     ec.offline = 1;                         /* wait for clips: complete, reproducible */
-    ec.resampler = LULL_RESAMPLER_BEST;
+    ec.resampler = cfg.resampler ? cfg.resampler : LULL_RESAMPLER_BEST;
     lull_engine *e = NULL;
     int r = lull_engine_create(script, &ec, &e);
     if (r != LULL_OK)
