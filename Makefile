@@ -45,6 +45,7 @@ bench: deps
 	cmake --build build-bench -j $(JOBS) --target lull-bench lull-bench-callback
 	./build-bench/tests/bench/lull-bench
 	sh tests/bench/callback.sh ./build-bench/tests/bench/lull-bench-callback
+	./tests/bench/callgrind.sh build-bench/tests/bench/lull-bench
 
 clean:
 	rm -rf $(BUILD) $(OUT)

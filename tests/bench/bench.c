@@ -3,12 +3,21 @@
  * a baseline measured in the same run, because these machines are shared and
  * noisy: wall-clock numbers alone say little.
  *
- *   render/tones   60-minute tones+noise session to 48 kHz 24-bit WAV,
+ *   render/wav     60-minute tones+noise session to 48 kHz 24-bit WAV,
  *                  against writing the same WAV of silence (the I/O floor)
- *   mixer          engine cost per frame at 64-frame blocks, and per voice
+ *   render/flac    10 minutes to FLAC and to Ogg Vorbis, against libsndfile
+ *   render/ogg     encoding the same frames from a buffer (the encoder floor)
+ *   mixer          engine cost per frame at 64-frame blocks: per voice kind,
+ *                  for 1/4/16/64 voices (linearity), and the per-block cost
+ *                  distribution (p50, p99.9) of a 16-voice mix against the
+ *                  1333 us budget of a 64-frame block at 48 kHz
+ *   memory         peak RSS of a child that pulls a 1-hour and an 8-hour
+ *                  session through the engine (flat in session length)
  *
  * Each timing is the best of several repetitions.  Usage:
- *   lull-bench [--quick] [--dir TMPDIR] [SOURCE_DIR]
+ *   lull-bench [--quick] [--dir TMPDIR] [--kernel BLOCKS] [SOURCE_DIR]
+ * --kernel runs only the 16-voice mixer for BLOCKS 64-frame blocks (for
+ * callgrind: tests/bench/callgrind.sh).
  */
 #include "lull.h"
 
@@ -17,6 +26,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,7 +39,65 @@ static double now_sec(void)
 }
 
 static const char *tmpdir = "/tmp";
+static const char *srcdir = LULL_SOURCE_DIR;
 static int reps = 3;
+static int quick;
+
+static void die(const char *what, const char *why)
+{
+    fprintf(stderr, "lull-bench: %s: %s\n", what, why);
+    exit(1);
+}
+
+/* ------------------------------------------------------------- sessions */
+
+static lull_script *load_file(const char *name)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/bench/%s", srcdir, name);
+    lull_script *s = NULL;
+    if (lull_script_load_file(path, NULL, &s) != LULL_OK)
+        die(path, lull_last_error());
+    return s;
+}
+
+static lull_script *load_text(const char *text)
+{
+    lull_script *s = NULL;
+    if (lull_script_load_string(text, strlen(text), "bench", NULL, &s) != LULL_OK)
+        die("generated session", lull_last_error());
+    return s;
+}
+
+/* A session of n voices of one kind (or the 16-voice mix: kind = "mix"),
+ * each gliding slowly so the ramp paths are exercised. */
+static lull_script *voices_session(const char *kind, int n, const char *length)
+{
+    size_t cap = 256 + (size_t)n * 256;
+    char *t = malloc(cap);
+    size_t k = (size_t)snprintf(t, cap, "title \"bench %s x%d\"\n", kind, n);
+    for (int i = 0; i < n; i++) {
+        const char *kd = kind;
+        if (!strcmp(kind, "mix"))
+            kd = i < n / 2 ? "binaural" : "noise"; /* 8 tones, 8 noises */
+        if (!strcmp(kd, "binaural"))
+            k += (size_t)snprintf(t + k, cap - k, "voice v%d binaural carrier=%dHz beat=%dHz gain=-40dB\n", i,
+                                  150 + 7 * i, 4 + i % 8);
+        else if (!strcmp(kd, "noise"))
+            k += (size_t)snprintf(t + k, cap - k, "voice v%d noise color=%s gain=-40dB\n", i,
+                                  i % 3 == 0 ? "white" : i % 3 == 1 ? "pink" : "brown");
+        else
+            k += (size_t)snprintf(t + k, cap - k, "voice v%d %s gain=-40dB\n", i, kd);
+    }
+    for (int i = 0; i < n; i++)
+        k += (size_t)snprintf(t + k, cap - k, "0:00 v%d gain=-30dB over %s\n", i, length);
+    k += (size_t)snprintf(t + k, cap - k, "%s end\n", length);
+    lull_script *s = load_text(t);
+    free(t);
+    return s;
+}
+
+/* --------------------------------------------------------------- timing */
 
 /* The I/O floor: the same file, all zeros, through libsndfile. */
 static double time_silence_wav(int64_t frames, int rate)
@@ -39,15 +108,13 @@ static double time_silence_wav(int64_t frames, int rate)
     info.samplerate = rate;
     info.channels = 2;
     info.format = SF_FORMAT_WAV | SF_FORMAT_PCM_24;
-    float *buf = calloc(2 * 4096, sizeof(float));
+    float *buf = calloc(2 * 16384, sizeof(float));
     double t0 = now_sec();
     SNDFILE *sf = sf_open(path, SFM_WRITE, &info);
-    if (!sf || !buf) {
-        fprintf(stderr, "lull-bench: cannot write %s: %s\n", path, sf_strerror(NULL));
-        exit(1);
-    }
+    if (!sf || !buf)
+        die(path, sf_strerror(NULL));
     for (int64_t done = 0; done < frames;) {
-        int n = frames - done > 4096 ? 4096 : (int)(frames - done);
+        int n = frames - done > 16384 ? 16384 : (int)(frames - done);
         sf_writef_float(sf, buf, n);
         done += n;
     }
@@ -58,42 +125,63 @@ static double time_silence_wav(int64_t frames, int rate)
     return t;
 }
 
-static lull_script *load(const char *path)
-{
-    lull_script *s = NULL;
-    if (lull_script_load_file(path, NULL, &s) != LULL_OK) {
-        fprintf(stderr, "lull-bench: cannot load %s: %s\n", path, lull_last_error());
-        exit(1);
-    }
-    return s;
-}
-
-static double time_render(const lull_script *s, const char *name)
+/* The encoder floor: frames already computed, encoded from memory. */
+static double time_encode(const float *frames_buf, int64_t frames, int format, const char *ext)
 {
     char path[1024];
-    snprintf(path, sizeof path, "%s/lull-bench-%s.wav", tmpdir, name);
+    snprintf(path, sizeof path, "%s/lull-bench-enc.%s", tmpdir, ext);
+    SF_INFO info = { 0 };
+    info.samplerate = 48000;
+    info.channels = 2;
+    info.format = format;
+    double t0 = now_sec();
+    SNDFILE *sf = sf_open(path, SFM_WRITE, &info);
+    if (!sf)
+        die(path, sf_strerror(NULL));
+    if ((format & SF_FORMAT_TYPEMASK) == SF_FORMAT_OGG) {
+        double q = 0.6; /* as lull's render */
+        sf_command(sf, SFC_SET_VBR_ENCODING_QUALITY, &q, sizeof q);
+    }
+    for (int64_t done = 0; done < frames;) {
+        int n = frames - done > 16384 ? 16384 : (int)(frames - done);
+        sf_writef_float(sf, frames_buf + 2 * done, n);
+        done += n;
+    }
+    sf_close(sf);
+    double t = now_sec() - t0;
+    unlink(path);
+    return t;
+}
+
+static double time_render(const lull_script *s, const char *ext)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/lull-bench-render.%s", tmpdir, ext);
     lull_render_config rc = lull_render_config_init();
     double t0 = now_sec();
     int r = lull_render_file(s, path, &rc);
     double t = now_sec() - t0;
-    if (r != LULL_OK) {
-        fprintf(stderr, "lull-bench: render failed: %s\n", lull_last_error());
-        exit(1);
-    }
+    if (r != LULL_OK)
+        die("render", lull_last_error());
     unlink(path);
     return t;
+}
+
+static lull_engine *engine_for(const lull_script *s)
+{
+    lull_engine_config ec = lull_engine_config_init();
+    lull_engine *e = NULL;
+    if (lull_engine_create(s, &ec, &e) != LULL_OK)
+        die("engine", lull_last_error());
+    return e;
 }
 
 /* Engine cost in ns per frame at a block size, into memory. */
 static double time_mixer(const lull_script *s, int block, int64_t frames)
 {
-    lull_engine_config ec = lull_engine_config_init();
-    lull_engine *e = NULL;
-    if (lull_engine_create(s, &ec, &e) != LULL_OK)
-        exit(1);
+    lull_engine *e = engine_for(s);
     float *buf = malloc(sizeof(float) * 2 * (size_t)block);
-    /* Skip the fade-in so the voices are audible and busy. */
-    lull_engine_seek(e, 48000 * 60);
+    lull_engine_process(e, buf, block); /* warm up */
     double t0 = now_sec();
     for (int64_t done = 0; done < frames; done += block)
         lull_engine_process(e, buf, block);
@@ -103,73 +191,244 @@ static double time_mixer(const lull_script *s, int block, int64_t frames)
     return t * 1e9 / (double)frames;
 }
 
-static void row(const char *figure, double value, const char *unit, double floor_v, double target)
+static double best_mixer(const lull_script *s, int64_t frames)
 {
-    double ratio = floor_v > 0 ? value / floor_v : 0;
-    if (target > 0)
-        printf("| %-34s | %10.3f %-5s | %10.3f | %7.3fx | <= %.2fx | %-3s |\n", figure, value, unit, floor_v,
-               ratio, target, ratio <= target ? "yes" : "NO");
-    else
-        printf("| %-34s | %10.3f %-5s | %10s | %8s | %8s | %-3s |\n", figure, value, unit, "", "", "", "");
+    double best = 1e30;
+    for (int r = 0; r < reps; r++) {
+        double v = time_mixer(s, 64, frames);
+        best = v < best ? v : best;
+    }
+    return best;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Per-block cost distribution of the 16-voice mix at 64 frames. */
+static void block_costs(const lull_script *s, int blocks, double *p50, double *p999, double *max)
+{
+    lull_engine *e = engine_for(s);
+    float buf[2 * 64];
+    double *us = malloc(sizeof(double) * (size_t)blocks);
+    for (int i = 0; i < 64; i++)
+        lull_engine_process(e, buf, 64);
+    for (int i = 0; i < blocks; i++) {
+        double t0 = now_sec();
+        lull_engine_process(e, buf, 64);
+        us[i] = (now_sec() - t0) * 1e6;
+    }
+    qsort(us, (size_t)blocks, sizeof *us, cmp_double);
+    *p50 = us[blocks / 2];
+    *p999 = us[(int)((double)blocks * 0.999)];
+    *max = us[blocks - 1];
+    free(us);
+    lull_engine_destroy(&e);
+}
+
+/* Peak RSS (KiB) of a child that pulls the whole session through the engine
+ * (the child reports its own getrusage() peak through a pipe). */
+static long child_peak_rss(const lull_script *s)
+{
+    int fds[2];
+    if (pipe(fds) != 0)
+        die("memory", "pipe");
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        lull_engine *e = engine_for(s);
+        float *buf = malloc(sizeof(float) * 2 * 4096);
+        while (!lull_engine_finished(e))
+            lull_engine_process(e, buf, 4096);
+        free(buf);
+        lull_engine_destroy(&e);
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        long kib = ru.ru_maxrss;
+        ssize_t w = write(fds[1], &kib, sizeof kib);
+        _exit(w == (ssize_t)sizeof kib ? 0 : 1);
+    }
+    close(fds[1]);
+    long kib = -1;
+    ssize_t r = read(fds[0], &kib, sizeof kib);
+    close(fds[0]);
+    int status = 0;
+    if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
+        r != (ssize_t)sizeof kib)
+        die("memory", "the child failed");
+    return kib;
+}
+
+/* ---------------------------------------------------------------- table */
+
+static int rows_missed;
+
+static void header(void)
+{
+    printf("| %-44s | %12s | %12s | %8s | %8s | %-4s |\n", "figure", "value", "baseline", "ratio", "target", "met");
+    printf("|%s|%s|%s|%s|%s|%s|\n", "----------------------------------------------", "--------------",
+           "--------------", "----------", "----------", "------");
+}
+
+/* value and baseline in the same unit; target is a ratio (0: none). */
+static void row(const char *figure, double value, const char *unit, double base, double target)
+{
+    char v[32], b[32] = "", r[16] = "", t[16] = "", met[8] = "";
+    snprintf(v, sizeof v, "%.3f %s", value, unit);
+    if (base > 0) {
+        snprintf(b, sizeof b, "%.3f %s", base, unit);
+        snprintf(r, sizeof r, "%.3fx", value / base);
+    }
+    if (target > 0) {
+        snprintf(t, sizeof t, "<= %.2fx", target);
+        int ok = value / base <= target;
+        snprintf(met, sizeof met, "%s", ok ? "yes" : "NO");
+        rows_missed += !ok;
+    }
+    printf("| %-44s | %12s | %12s | %8s | %8s | %-4s |\n", figure, v, b, r, t, met);
+}
+
+/* A figure with an absolute target (percent of a budget, KiB ...). */
+static void row_abs(const char *figure, double value, const char *unit, double limit)
+{
+    char v[32], t[24] = "", met[8] = "";
+    snprintf(v, sizeof v, "%.3f %s", value, unit);
+    if (limit > 0) {
+        snprintf(t, sizeof t, "<= %g", limit);
+        snprintf(met, sizeof met, "%s", value <= limit ? "yes" : "NO");
+        rows_missed += value > limit;
+    }
+    printf("| %-44s | %12s | %12s | %8s | %8s | %-4s |\n", figure, v, "", "", t, met);
+}
+
+static int kernel(int blocks)
+{
+    lull_script *s = voices_session("mix", 16, "60:00");
+    lull_engine *e = engine_for(s);
+    float buf[2 * 64];
+    for (int i = 0; i < blocks; i++)
+        lull_engine_process(e, buf, 64);
+    lull_engine_destroy(&e);
+    lull_script_free(&s);
+    return 0;
 }
 
 int main(int argc, char **argv)
 {
-    const char *src = LULL_SOURCE_DIR;
-    int quick = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick"))
             quick = 1;
         else if (!strcmp(argv[i], "--dir") && i + 1 < argc)
             tmpdir = argv[++i];
+        else if (!strcmp(argv[i], "--kernel") && i + 1 < argc)
+            return kernel(atoi(argv[++i]));
         else
-            src = argv[i];
+            srcdir = argv[i];
     }
     if (quick)
         reps = 1;
-    char path[1024];
-    snprintf(path, sizeof path, "%s/tests/bench/tones60.lull", src);
-    lull_script *tones = load(path);
-    int64_t frames = (int64_t)(lull_script_duration_sec(tones) * 48000.0 + 0.5);
-    if (quick)
-        frames /= 10;
+    const int64_t mix_frames = quick ? 48000 * 2 : 48000 * 30;
+    printf("lull %s benchmark (%s run; best of %d)\n\n", lull_version(), quick ? "quick" : "full", reps);
+    header();
 
-    double floor_t = 1e30, render_t = 1e30;
-    for (int r = 0; r < reps; r++) {
-        double a = time_silence_wav(frames, 48000);
-        double b = quick ? a : time_render(tones, "tones");
-        if (a < floor_t)
-            floor_t = a;
-        if (b < render_t)
-            render_t = b;
+    /* Render to WAV against the I/O floor. */
+    lull_script *tones = load_file("tones60.lull");
+    int64_t frames = (int64_t)(lull_script_duration_sec(tones) * 48000.0 + 0.5);
+    if (!quick) {
+        double floor_t = 1e30, render_t = 1e30;
+        for (int r = 0; r < reps; r++) {
+            double a = time_silence_wav(frames, 48000);
+            double b = time_render(tones, "wav");
+            floor_t = a < floor_t ? a : floor_t;
+            render_t = b < render_t ? b : render_t;
+        }
+        row("render 60 min tones+noise, WAV 24-bit (s)", render_t, "s", floor_t, 1.25);
+        row_abs("  render speed (x real time)", (double)frames / 48000.0 / render_t, "x", 0);
     }
-    double mix64 = 1e30, mix64_0 = 1e30;
-    snprintf(path, sizeof path, "%s/tests/bench/empty.lull", src);
-    lull_script *empty = load(path);
-    for (int r = 0; r < reps; r++) {
-        double a = time_mixer(tones, 64, 48000 * 60);
-        double b = time_mixer(empty, 64, 48000 * 60);
-        if (a < mix64)
-            mix64 = a;
-        if (b < mix64_0)
-            mix64_0 = b;
+
+    /* FLAC and Ogg against the encoder fed from memory (10 minutes). */
+    if (!quick) {
+        lull_script *ten = load_file("tones10.lull");
+        int64_t f10 = (int64_t)(lull_script_duration_sec(ten) * 48000.0 + 0.5);
+        float *pcm = malloc(sizeof(float) * 2 * (size_t)f10);
+        lull_engine *e = engine_for(ten);
+        for (int64_t done = 0; done < f10; done += 4096)
+            lull_engine_process(e, pcm + 2 * done, f10 - done > 4096 ? 4096 : (int)(f10 - done));
+        lull_engine_destroy(&e);
+        static const struct { const char *ext; int fmt; const char *name; } encs[] = {
+            { "flac", SF_FORMAT_FLAC | SF_FORMAT_PCM_24, "render 10 min, FLAC 24-bit (s)" },
+            { "ogg", SF_FORMAT_OGG | SF_FORMAT_VORBIS, "render 10 min, Ogg Vorbis q0.6 (s)" },
+        };
+        for (int k = 0; k < 2; k++) {
+            double enc = 1e30, ren = 1e30;
+            for (int r = 0; r < reps; r++) {
+                double a = time_encode(pcm, f10, encs[k].fmt, encs[k].ext);
+                double b = time_render(ten, encs[k].ext);
+                enc = a < enc ? a : enc;
+                ren = b < ren ? b : ren;
+            }
+            row(encs[k].name, ren, "s", enc, 1.15);
+        }
+        free(pcm);
+        lull_script_free(&ten);
     }
-    double audio_sec = (double)frames / 48000.0;
-    printf("lull %s bench (%s)\n\n", lull_version(), quick ? "quick" : "full");
-    printf("| %-34s | %16s | %10s | %8s | %8s | %-3s |\n", "figure", "value", "floor", "ratio", "target", "met");
-    printf("|%s|%s|%s|%s|%s|%s|\n", "------------------------------------", "------------------",
-           "------------", "----------", "----------", "-----");
-    if (!quick)
-        row("render tones 60m WAV24 (s)", render_t, "s", floor_t, 1.25);
-    row("I/O floor: silence WAV24 (s)", floor_t, "s", 0, 0);
-    printf("| %-34s | %10.0f %-5s | %10s | %8s | %8s | %-3s |\n", "render speed (x real time)",
-           quick ? audio_sec / floor_t : audio_sec / render_t, "x", "", "", "", "");
-    row("mixer 3 voices, 64-frame (ns/frame)", mix64, "ns", mix64_0, 0);
-    row("mixer no voices, 64-frame (ns/frame)", mix64_0, "ns", 0, 0);
-    printf("| %-34s | %10.2f %-5s | %10s | %8s | %8s | %-3s |\n", "mixer per voice (ns/frame/voice)",
-           (mix64 - mix64_0) / 3.0, "ns", "", "", "", "");
-    printf("| %-34s | %10.4f %-5s | %10s | %8s | %8s | %-3s |\n", "64-frame block cost / budget",
-           mix64 * 64 / 1333333.3 * 100.0, "%", "", "", "", "");
+
+    /* Mixer cost per voice kind (8 voices of the kind, minus no voices). */
+    lull_script *empty = voices_session("binaural", 0, "60:00");
+    const double base_ns = best_mixer(empty, mix_frames);
+    row_abs("mixer, no voices (ns/frame)", base_ns, "ns", 0);
+    static const char *const kinds[] = { "binaural", "monaural", "isochronic", "pacer",
+                                         "tone",     "bell",     "noise",      "spin" };
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        lull_script *s = voices_session(kinds[k], 8, "60:00");
+        double ns = best_mixer(s, mix_frames);
+        char name[64];
+        snprintf(name, sizeof name, "  %s (ns/frame/voice)", kinds[k]);
+        row_abs(name, (ns - base_ns) / 8.0, "ns", 0);
+        lull_script_free(&s);
+    }
+
+    /* Linearity in the number of voices (binaural, the common case). */
+    double per1 = 0;
+    static const int counts[] = { 1, 4, 16, 64 };
+    for (int k = 0; k < 4; k++) {
+        lull_script *s = voices_session("binaural", counts[k], "60:00");
+        double ns = best_mixer(s, mix_frames) - base_ns;
+        double per = ns / counts[k];
+        if (k == 0)
+            per1 = per;
+        char name[64];
+        snprintf(name, sizeof name, "  %d binaural voices, per voice (ns/frame)", counts[k]);
+        row(name, per, "ns", per1, k ? 1.25 : 0);
+        lull_script_free(&s);
+    }
+
+    /* Per-block cost of 16 voices against a 64-frame block's budget. */
+    {
+        lull_script *s = voices_session("mix", 16, "60:00");
+        double p50, p999, mx;
+        block_costs(s, quick ? 2000 : 200000, &p50, &p999, &mx);
+        const double budget_us = 64.0 / 48000.0 * 1e6;
+        row_abs("16 voices, 64-frame block p50 (% budget)", p50 / budget_us * 100.0, "%", 2.0);
+        row_abs("16 voices, 64-frame block p99.9 (% budget)", p999 / budget_us * 100.0, "%", 10.0);
+        row_abs("16 voices, 64-frame block max (% budget)", mx / budget_us * 100.0, "%", 0);
+        lull_script_free(&s);
+    }
+
+    /* Peak memory for a 1-hour and an 8-hour session. */
+    if (!quick) {
+        lull_script *h1 = voices_session("mix", 4, "1:00:00");
+        lull_script *h8 = voices_session("mix", 4, "8:00:00");
+        long m1 = child_peak_rss(h1), m8 = child_peak_rss(h8);
+        row("peak RSS, 4 voices: 8 h vs 1 h (MiB)", (double)m8 / 1024.0, "MiB", (double)m1 / 1024.0, 1.10);
+        row_abs("  peak RSS, 1 h (MiB)", (double)m1 / 1024.0, "MiB", 32.0);
+        lull_script_free(&h1);
+        lull_script_free(&h8);
+    }
+
+    printf("\n%d figure(s) missed their target.\n", rows_missed);
     lull_script_free(&tones);
     lull_script_free(&empty);
     return 0;
