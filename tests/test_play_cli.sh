@@ -72,6 +72,17 @@ has err.txt "for 0:03"
 run 0 play -q --api jack --stop-after 1s short.lull
 [ -s err.txt ] && fail "play -q printed: $(cat err.txt)"
 
+# --start-at: waits for the time of day, then plays.  Three seconds ahead
+# (at least two whole seconds after rounding to the second), then the 1 s
+# session: the run takes at least 3 s.
+at=$(date -d '+3 seconds' +%H:%M:%S)
+t0=$(date +%s.%N)
+run 0 play --api jack --start-at "$at" short.lull
+t1=$(date +%s.%N)
+has err.txt "played 'Short' for 0:01"
+took=$(awk "BEGIN { print $t1 - $t0 }")
+awk "BEGIN { exit !($took >= 3.0) }" || fail "--start-at $at did not wait: the run took $took s"
+
 # Ctrl-C: a one-second fade, then exit 0 with the summary.
 "$LULL" play --api jack long.lull >out.txt 2>err.txt &
 pid=$!
