@@ -5,7 +5,6 @@
 #include <getopt.h>
 #include <math.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,26 +184,6 @@ static int read_key(int ms)
     return c[0];
 }
 
-/* ------------------------------------------------------------- notices */
-
-/* Section changes arrive on the player's thread; the UI shows the newest. */
-typedef struct ui_log {
-    pthread_mutex_t lock;
-    int section_changes;
-    int last_section;
-} ui_log;
-
-static void on_notice(void *user, const lull_notice *n)
-{
-    ui_log *log = user;
-    if (n->kind != LULL_NOTICE_SECTION)
-        return;
-    pthread_mutex_lock(&log->lock);
-    log->section_changes++;
-    log->last_section = n->section;
-    pthread_mutex_unlock(&log->lock);
-}
-
 /* ----------------------------------------------------------------- display */
 
 static void meter(char *buf, size_t n, float peak)
@@ -293,10 +272,6 @@ static int wait_until_start(const char *start_at, int ui)
 static int run(const lull_script *s, play_opts *o)
 {
     const int ui = !o->quiet && isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
-    ui_log log = { PTHREAD_MUTEX_INITIALIZER, 0, -1 };
-    o->pc.on_notice = on_notice;
-    o->pc.user = &log;
-
     lull_player *p = NULL;
     int r = lull_player_open(s, &o->pc, &p);
     if (r != LULL_OK) {
