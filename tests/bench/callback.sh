@@ -12,7 +12,7 @@ trap 'pid=$(cat "$DIR/jackd.pid" 2>/dev/null) && kill "$pid" 2>/dev/null; rm -rf
 for period in 64 256; do
     setsid jackd -R -P 70 -n "$NAME" -d dummy -r 48000 -p "$period" </dev/null >"$DIR/jackd.log" 2>&1 &
     echo $! >"$DIR/jackd.pid"
-    jack_wait -s "$NAME" -w -t 10 >/dev/null
+    jack_wait -s "$NAME" -w -t 10 >/dev/null 2>&1
     JACK_DEFAULT_SERVER=$NAME "$BIN" --seconds "$SECONDS_EACH" "$HERE/../.."
     kill "$(cat "$DIR/jackd.pid")"
     jack_wait -s "$NAME" -q -t 10 >/dev/null 2>&1 || true
