@@ -3,7 +3,7 @@
 
 BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
-SESSION ?= scripts/unwind/unwind.lull
+SESSION ?= scripts/pmr-back/pmr-back.lull
 OUT ?= out
 
 .PHONY: all deps configure build run test bench clips clean
