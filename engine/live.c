@@ -18,6 +18,8 @@
 #include "engine_internal.h"
 
 #include <math.h>
+#include <stdint.h>
+#include <string.h>
 
 /* Chunk length while a live gain ramp moves. */
 #define LIVE_CHUNK 16
@@ -295,12 +297,23 @@ static void end_of_session(lull_engine *e)
 static void publish(lull_engine *e, const float *out, int frames)
 {
     lull_live *l = &e->live;
-    float pl = 0.0f, pr = 0.0f;
+    /* Peaks as integer maxima of the magnitudes' bit patterns (for finite
+     * non-negative floats the integer order is the float order, and the
+     * output is always finite): a loop the compiler vectorises, unlike a
+     * float max, which it may not reorder. */
+    uint32_t ml = 0, mr = 0;
     for (int k = 0; k < frames; k++) {
-        float a = fabsf(out[2 * k]), b = fabsf(out[2 * k + 1]);
-        pl = a > pl ? a : pl;
-        pr = b > pr ? b : pr;
+        uint32_t a, b;
+        memcpy(&a, &out[2 * k], sizeof a);
+        memcpy(&b, &out[2 * k + 1], sizeof b);
+        a &= 0x7fffffffu;
+        b &= 0x7fffffffu;
+        ml = a > ml ? a : ml;
+        mr = b > mr ? b : mr;
     }
+    float pl, pr;
+    memcpy(&pl, &ml, sizeof pl);
+    memcpy(&pr, &mr, sizeof pr);
     const double fall = exp(l->meter_fall_per_frame * (double)frames);
     l->meter_left = (double)pl > l->meter_left * fall ? (double)pl : l->meter_left * fall;
     l->meter_right = (double)pr > l->meter_right * fall ? (double)pr : l->meter_right * fall;
