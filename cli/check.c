@@ -6,7 +6,7 @@
 
 static void help(FILE *f)
 {
-    fprintf(f, "usage: lull check [-q] SESSION.lull\n"
+    fprintf(f, "usage: lull check [-q] [--format lull|sbg] SESSION.lull\n"
                "\n"
                "Parse and validate a session script, and open every audio file it plays.\n"
                "Prints its title, length, voices, sections and clips (with each file's\n"
@@ -15,6 +15,8 @@ static void help(FILE *f)
                "the session's end.\n"
                "\n"
                "  -q, --quiet   print nothing on success\n"
+               "      --format F  the script's language: lull, or sbg (an SBaGen schedule);\n"
+               "                default: sbg for a name ending in .sbg, else lull\n"
                "  -h, --help    this help\n");
 }
 
@@ -42,6 +44,7 @@ int cmd_check(int argc, char **argv)
     static const struct option opts[] = {
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
+        { "format", required_argument, NULL, 'F' },
         { NULL, 0, NULL, 0 },
     };
     opterr = 0;
@@ -51,6 +54,11 @@ int cmd_check(int argc, char **argv)
         switch (c) {
         case 'q': cli_quiet = 1; break;
         case 'h': help(stdout); return EXIT_OK;
+        case 'F':
+            if (cli_parse_script_format("check", optarg) < 0)
+                return EXIT_USAGE;
+            break;
+        case ':': cli_error("check: %s needs a value", argv[optind - 1]); return EXIT_USAGE;
         default:
             cli_error("check: unknown option '%s' (try 'lull check --help')", argv[optind - 1]);
             return EXIT_USAGE;

@@ -17,11 +17,16 @@
 extern int cli_quiet;
 extern int cli_verbose;
 extern const char *cli_prog;
+/* The script format --format chose (LULL_SCRIPT_AUTO: by extension). */
+extern int cli_script_format;
 
 int cmd_check(int argc, char **argv);
 int cmd_render(int argc, char **argv);
 int cmd_play(int argc, char **argv);
 int cmd_devices(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
+/* --format lull|sbg for the script: sets cli_script_format; 0 or -1 after printing. */
+int cli_parse_script_format(const char *cmd, const char *arg);
 
 /* Print "lull: message" on stderr. */
 void cli_error(const char *fmt, ...)
@@ -36,6 +41,8 @@ void cli_warn(const char *fmt, ...)
     ;
 /* Whether to colour output on this stream (a terminal, NO_COLOR unset). */
 int cli_color(FILE *f);
+/* Print a diagnostic compiler-style (file:line:col, the line, a caret). */
+void cli_print_diag(void *user, const lull_diag *d);
 /* Load a script, printing compiler-style diagnostics.  Returns NULL after
  * printing; *exit_code is set to the code to return. */
 lull_script *cli_load_script(const char *path, int *exit_code);

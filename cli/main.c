@@ -10,12 +10,14 @@ static void usage(FILE *f)
             "usage: lull [--help] [--version] COMMAND [ARGS]\n"
             "\n"
             "lull plays and renders guided relaxation sessions: binaural tones,\n"
-            "coloured noise and narration, driven by a session script (.lull).\n"
+            "coloured noise and narration, driven by a session script (.lull, or an\n"
+            "SBaGen schedule, .sbg).\n"
             "\n"
             "commands:\n"
             "  render SESSION -o OUT   render to WAV, FLAC or Ogg (by OUT's extension)\n"
             "  check SESSION           validate a script; print its length, sections, voices\n"
             "  play SESSION            play on the audio output (keys: space, n, p, +, -, q)\n"
+            "  convert FILE.sbg -o F   translate an SBaGen schedule into a lull script\n"
             "  devices                 list the audio outputs\n"
             "\n"
             "Run 'lull COMMAND --help' for a command's options.\n"
@@ -45,6 +47,8 @@ int main(int argc, char **argv)
         return cmd_check(argc - 1, argv + 1);
     if (!strcmp(cmd, "play"))
         return cmd_play(argc - 1, argv + 1);
+    if (!strcmp(cmd, "convert"))
+        return cmd_convert(argc - 1, argv + 1);
     if (!strcmp(cmd, "devices"))
         return cmd_devices(argc - 1, argv + 1);
     if (cmd[0] == '-')

@@ -46,6 +46,8 @@ static void help(FILE *f)
             "      --seed N         noise seed (default fixed)\n"
             "      --resampler Q    clip sample-rate converter: best (default, as renders),\n"
             "                       medium, fastest or linear (cheaper on slow machines)\n"
+            "      --format F       the script's language: lull, or sbg (an SBaGen schedule);\n"
+            "                       default: sbg for a name ending in .sbg, else lull\n"
             "  -q, --quiet          no display and no summary\n"
             "  -h, --help           this help\n"
             "\n"
@@ -409,6 +411,7 @@ int cmd_play(int argc, char **argv)
         { "volume", required_argument, NULL, 'v' },   { "seed", required_argument, NULL, 'S' },
         { "quiet", no_argument, NULL, 'q' },          { "help", no_argument, NULL, 'h' },
         { "resampler", required_argument, NULL, 'R' },
+        { "format", required_argument, NULL, 'F' },
         { NULL, 0, NULL, 0 },
     };
     play_opts o;
@@ -487,6 +490,10 @@ int cmd_play(int argc, char **argv)
             break;
         case 'q': o.quiet = 1; break;
         case 'h': help(stdout); return EXIT_OK;
+        case 'F':
+            if (cli_parse_script_format("play", optarg) < 0)
+                return EXIT_USAGE;
+            break;
         case ':': cli_error("play: %s needs a value", argv[optind - 1]); return EXIT_USAGE;
         default:
             cli_error("play: unknown option '%s' (try 'lull play --help')", argv[optind - 1]);

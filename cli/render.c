@@ -27,7 +27,8 @@ static void help(FILE *f)
             "  -o, --output FILE   where to write (required)\n"
             "  -r, --rate HZ       sample rate (default 48000)\n"
             "  -b, --bits B        16, 24 or 32f (32-bit float; WAV only); default 24\n"
-            "  -f, --format F      wav, flac or ogg, whatever OUT is called\n"
+            "  -f, --format F      wav, flac or ogg, whatever OUT is called; lull or sbg: the\n"
+            "                      script's language (default: sbg for *.sbg, else lull)\n"
             "      --seed N        noise seed (default fixed: renders are reproducible)\n"
             "      --resampler Q   clip sample-rate converter: best (default), medium,\n"
             "                      fastest or linear\n"
@@ -115,8 +116,11 @@ int cmd_render(int argc, char **argv)
                 rc.format = LULL_FORMAT_FLAC;
             else if (!strcmp(optarg, "ogg"))
                 rc.format = LULL_FORMAT_OGG;
+            else if (!strcmp(optarg, "sbg") || !strcmp(optarg, "lull"))
+                cli_parse_script_format("render", optarg); /* the script's language */
             else {
-                cli_error("--format expects wav, flac or ogg, got '%s'", optarg);
+                cli_error("--format expects wav, flac or ogg (the output), or lull or sbg (the script), got '%s'",
+                          optarg);
                 return EXIT_USAGE;
             }
             break;

@@ -11,6 +11,20 @@
 int cli_quiet;
 int cli_verbose;
 const char *cli_prog = "lull";
+int cli_script_format = LULL_SCRIPT_AUTO;
+
+int cli_parse_script_format(const char *cmd, const char *arg)
+{
+    if (!strcmp(arg, "lull"))
+        cli_script_format = LULL_SCRIPT_LULL;
+    else if (!strcmp(arg, "sbg"))
+        cli_script_format = LULL_SCRIPT_SBG;
+    else {
+        cli_error("%s: --format expects lull or sbg (the script's language), got '%s'", cmd, arg);
+        return -1;
+    }
+    return 0;
+}
 
 int cli_color(FILE *f)
 {
@@ -50,7 +64,7 @@ void cli_warn(const char *fmt, ...)
 }
 
 /* Compiler-style: file:line:col: error: message, the line, a caret. */
-static void print_diag(void *user, const lull_diag *d)
+void cli_print_diag(void *user, const lull_diag *d)
 {
     (void)user;
     if (d->severity == LULL_SEVERITY_WARNING && cli_quiet)
@@ -73,7 +87,8 @@ static void print_diag(void *user, const lull_diag *d)
 lull_script *cli_load_script(const char *path, int *exit_code)
 {
     lull_load_config lc = lull_load_config_init();
-    lc.on_diag = print_diag;
+    lc.on_diag = cli_print_diag;
+    lc.format = (lull_script_format)cli_script_format;
     lull_script *s = NULL;
     int r = lull_script_load_file(path, &lc, &s);
     if (r == LULL_OK) {

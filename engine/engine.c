@@ -165,6 +165,7 @@ int lull_engine_create(const lull_script *s, const lull_engine_config *cfg_in,
         x->param = ev->param;
         x->index = ev->index;
         x->value = ev->value;
+        x->amp_linear = ev->amp_linear;
         x->play = ev->clip;
         if (ev->kind == LULL_EV_SECTION && ev->index >= 0 && ev->index < e->n_sections)
             e->section_frames[ev->index] = x->frame;

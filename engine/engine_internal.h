@@ -72,6 +72,7 @@ typedef struct lull_eng_event {
     int index;
     double value;
     int declick;       /* a step without `over`: the short built-in ramp */
+    int amp_linear;    /* `over DUR linear`: a gain glides in amplitude, not dB */
     int play;                           /* PLAY: index of the play (= script clip) */
 } lull_eng_event;
 

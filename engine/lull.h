@@ -80,10 +80,18 @@ typedef struct lull_diag {
 
 typedef void (*lull_diag_fn)(void *user, const lull_diag *diag);
 
+/* What a script file is written in. */
+typedef enum lull_script_format {
+    LULL_SCRIPT_AUTO = 0, /* by the file name: `.sbg` is SBaGen, anything else lull */
+    LULL_SCRIPT_LULL,     /* the lull session language (scripts/README.md) */
+    LULL_SCRIPT_SBG       /* an SBaGen schedule, translated on loading */
+} lull_script_format;
+
 typedef struct lull_load_config {
     lull_diag_fn on_diag; /* NULL: diagnostics are dropped */
     void *user;
     int max_errors;       /* stop after this many errors; default 20 */
+    lull_script_format format; /* lull_script_load_file only; default AUTO */
 } lull_load_config;
 
 LULL_API lull_load_config lull_load_config_init(void);              /* [ANY] */
@@ -95,6 +103,24 @@ LULL_API int lull_script_load_file(const char *path, const lull_load_config *cfg
 LULL_API int lull_script_load_string(const char *text, size_t len, const char *name,
                                      const lull_load_config *cfg, lull_script **out);
 LULL_API void lull_script_free(lull_script **script);              /* [NRT] NULL-safe */
+
+/* SBaGen schedules (.sbg).  The schedule is translated into the lull
+ * language and loaded from that, so a .sbg plays exactly as the .lull that
+ * lull_sbg_convert writes for it; diagnostics name the .sbg's own lines.
+ * `name` is the file's path (background files named by -m are found beside
+ * it).  The mapping is documented in scripts/README.md, "Importing SBaGen
+ * schedules".  [NRT] */
+LULL_API int lull_script_load_sbg(const char *text, size_t len, const char *name,
+                                  const lull_load_config *cfg, lull_script **out);
+/* Translate an SBaGen schedule into lull script text (NUL-terminated, free
+ * it with lull_text_free).  `out_path`, if not NULL, is where the text will
+ * be saved: file names in it are written relative to that folder.  Returns
+ * LULL_OK or LULL_ERR_SCRIPT (diagnostics sent to cfg->on_diag).  [NRT] */
+LULL_API int lull_sbg_convert(const char *text, size_t len, const char *name, const char *out_path,
+                              const lull_load_config *cfg, char **lull_text);
+LULL_API void lull_text_free(char **text);                         /* [NRT] NULL-safe */
+/* LULL_SCRIPT_SBG for a name ending in .sbg, else LULL_SCRIPT_LULL.  [ANY] */
+LULL_API int lull_script_format_from_path(const char *path);
 
 LULL_API const char *lull_script_title(const lull_script *s);       /* [ANY] "" if none */
 LULL_API double lull_script_duration_sec(const lull_script *s);     /* [ANY] */

@@ -44,6 +44,7 @@ typedef struct lull_event {
     double value;        /* in script units (dB for gains; PLAY: the clip's gain) */
     int line;            /* source line, for messages */
     int clip;            /* PLAY: index into lull_script.clips */
+    int amp_linear;      /* SET of a gain with `over DUR linear`: glide in amplitude */
 } lull_event;
 
 /* One `play` of an audio file.  The file was opened and checked when the
@@ -106,6 +107,11 @@ static inline int64_t lull_ns_to_frames(int64_t ns, int rate_hz)
 char *lull_script_resolve_path(const char *current_file, const char *rel);
 /* A clip crossfades into the one it replaces over this long. */
 #define LULL_CLIP_XFADE_NS (50LL * 1000000LL)
+
+/* Read a whole script file into a malloc'd buffer (not NUL-terminated).
+ * Returns LULL_OK, LULL_ERR_IO (lull_last_error says why), LULL_ERR_NOMEM,
+ * or LULL_ERR_SCRIPT for a file too large to be a script.  [NRT] */
+int lull_read_script_file(const char *path, const lull_load_config *cfg, char **out, size_t *out_len);
 
 /* dB to linear amplitude; the floor and below are exact silence. */
 double lull_db_to_gain(double db);

@@ -77,9 +77,10 @@ static void apply_event(lull_engine *e, const lull_eng_event *ev, int64_t at)
         return;
     }
     double now = lull_track_at(t, at);
-    /* A gain step ramps linearly in amplitude (see lull_track). */
+    /* A gain step, and a gain glide asked for `linear`, ramp linearly in
+     * amplitude (see lull_track). */
     const int is_gain = ev->voice < 0 || e->voices[ev->voice].gain_param[ev->param];
-    *t = (lull_track){ now, ev->value, at, ev->dur_frames, ev->declick && is_gain };
+    *t = (lull_track){ now, ev->value, at, ev->dur_frames, (ev->declick || ev->amp_linear) && is_gain };
 }
 
 /* Start a control segment at e->pos. */

@@ -667,8 +667,10 @@ static void statement_voice(parser *p, token *t, int n)
     s->voices[s->n_voices++] = d;
 }
 
-/* "over DUR" at t[i], t[i+1]; returns the index after it or -1. */
-static int parse_over(parser *p, token *t, int n, int i, int64_t *dur)
+/* "over DUR [linear]" at t[i], t[i+1] (t[i+2]); returns the index after it
+ * or -1.  `linear` (a gain glide in a straight line in amplitude rather than
+ * in dB) is accepted only where `linear` is not NULL. */
+static int parse_over(parser *p, token *t, int n, int i, int64_t *dur, int *linear)
 {
     if (i + 1 >= n) {
         ERR(p, t[i].col + t[i].len + 1, "expected a duration after 'over'");
@@ -679,8 +681,13 @@ static int parse_over(parser *p, token *t, int n, int i, int64_t *dur)
         ERR(p, t[i + 1].col, "%s (got '%s')", why, t[i + 1].text);
         return -1;
     }
+    if (linear && i + 2 < n && !t[i + 2].quoted && !strcmp(t[i + 2].text, "linear")) {
+        *linear = 1;
+        i++;
+    }
     if (i + 2 < n) {
-        ERR(p, t[i + 2].col, "unexpected '%s' after 'over %s'", t[i + 2].text, t[i + 1].text);
+        ERR(p, t[i + 2].col, "unexpected '%s' after 'over %s'%s", t[i + 2].text, t[i + 1].text,
+            linear ? " (only 'linear' may follow)" : "");
         return -1;
     }
     return i + 2;
@@ -726,7 +733,7 @@ static void statement_clip(parser *p, token *t, int n, int vi, int64_t when)
                 ERR(p, t[3].col, "expected 'over DUR' after 'stop', got '%s'", t[3].text);
                 return;
             }
-            if (parse_over(p, t, n, 3, &dur) < 0)
+            if (parse_over(p, t, n, 3, &dur, NULL) < 0)
                 return;
         }
         lull_event *e = add_event(p);
@@ -1069,9 +1076,10 @@ static void statement_timeline(parser *p, token *t, int n)
             ERR(p, t[1].col + t[1].len + 1, "expected gain=, fade-in DUR or fade-out DUR after 'master'");
             return;
         }
+        int linear = 0;
         for (; i < n; i++) {
             if (!strcmp(t[i].text, "over") && !t[i].quoted) {
-                if (parse_over(p, t, n, i, &dur) < 0)
+                if (parse_over(p, t, n, i, &dur, &linear) < 0)
                     return;
                 break;
             }
@@ -1101,6 +1109,7 @@ static void statement_timeline(parser *p, token *t, int n)
         e->kind = LULL_EV_SET;
         e->voice = -1;
         e->value = v;
+        e->amp_linear = linear;
         note_end(p, when + dur);
         return;
     }
@@ -1126,13 +1135,14 @@ static void statement_timeline(parser *p, token *t, int n)
     double vals[2 * MAX_TOKENS];
     int np = 0;
     int64_t dur = 0;
+    int linear = 0;
     for (int i = 2; i < n; i++) {
         if (!strcmp(t[i].text, "over") && !t[i].quoted) {
             if (np == 0) {
                 ERR(p, t[i].col, "expected key=value before 'over'");
                 return;
             }
-            if (parse_over(p, t, n, i, &dur) < 0)
+            if (parse_over(p, t, n, i, &dur, &linear) < 0)
                 return;
             break;
         }
@@ -1178,6 +1188,7 @@ static void statement_timeline(parser *p, token *t, int n)
         e->voice = vi;
         e->param = pidx[k];
         e->value = vals[k];
+        e->amp_linear = linear;
     }
     note_end(p, when + dur);
 }
@@ -1639,11 +1650,11 @@ int lull_script_load_string(const char *text, size_t len, const char *name,
     return LULL_OK;
 }
 
-int lull_script_load_file(const char *path, const lull_load_config *cfg, lull_script **out)
+/* Read a whole script file (at most MAX_SCRIPT_BYTES).  [NRT] */
+int lull_read_script_file(const char *path, const lull_load_config *cfg, char **out, size_t *out_len)
 {
-    if (!path || !out)
-        return LULL_ERR_ARG;
     *out = NULL;
+    *out_len = 0;
     FILE *f = fopen(path, "rb");
     if (!f) {
         lull_set_error("%s: %s", path, strerror(errno));
@@ -1685,7 +1696,36 @@ int lull_script_load_file(const char *path, const lull_load_config *cfg, lull_sc
         }
     }
     fclose(f);
-    int r = lull_script_load_string(buf, len, path, cfg, out);
+    *out = buf;
+    *out_len = len;
+    return LULL_OK;
+}
+
+int lull_script_format_from_path(const char *path)
+{
+    const char *dot = path ? strrchr(path, '.') : NULL;
+    if (dot && strchr(dot, '/') == NULL &&
+        (!strcmp(dot, ".sbg") || !strcmp(dot, ".SBG") || !strcmp(dot, ".Sbg")))
+        return LULL_SCRIPT_SBG;
+    return LULL_SCRIPT_LULL;
+}
+
+int lull_script_load_file(const char *path, const lull_load_config *cfg, lull_script **out)
+{
+    if (!path || !out)
+        return LULL_ERR_ARG;
+    *out = NULL;
+    char *buf;
+    size_t len;
+    int r = lull_read_script_file(path, cfg, &buf, &len);
+    if (r != LULL_OK)
+        return r;
+    /* The format: as the caller says, else by the file name's extension. */
+    int format = cfg && cfg->format != LULL_SCRIPT_AUTO ? (int)cfg->format : lull_script_format_from_path(path);
+    if (format == LULL_SCRIPT_SBG)
+        r = lull_script_load_sbg(buf, len, path, cfg, out);
+    else
+        r = lull_script_load_string(buf, len, path, cfg, out);
     free(buf);
     return r;
 }
