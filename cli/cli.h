@@ -50,6 +50,9 @@ lull_script *cli_load_script(const char *path, int *exit_code);
 void cli_format_time(double sec, char *buf, size_t n, int show_ms);
 /* Parse an integer option value strictly; returns 0 or -1 after printing. */
 int cli_parse_long(const char *opt, const char *s, long lo, long hi, long *out);
+/* Route SIGINT, SIGTERM and SIGHUP to `handler`, so a command can stop
+ * cleanly (fade out, remove a temporary file) instead of dying. */
+void cli_catch_stop_signals(void (*handler)(int));
 /* Monotonic seconds. */
 double cli_now(void);
 

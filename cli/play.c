@@ -511,13 +511,7 @@ int cmd_play(int argc, char **argv)
     if (!s)
         return code;
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
+    cli_catch_stop_signals(on_signal);
 
     code = run(s, &o);
     lull_script_free(&s);

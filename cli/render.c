@@ -173,13 +173,7 @@ int cmd_render(int argc, char **argv)
     if (!s)
         return code;
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
+    cli_catch_stop_signals(on_signal);
     /* Past a file size limit (ulimit -f) a write must fail with EFBIG, so
      * the render cleans up its temporary file, instead of the default
      * SIGXFSZ killing the process and leaving the temporary file behind. */
