@@ -1551,7 +1551,7 @@ static void fmt_time(int64_t ns, char *buf, size_t n)
         char f[16];
         snprintf(f, sizeof f, ".%09lld", (long long)frac);
         size_t l = strlen(f);
-        while (f[l - 1] == '0')
+        while (l > 1 && f[l - 1] == '0')
             f[--l] = '\0';
         size_t bl = strlen(buf);
         snprintf(buf + bl, n - bl, "%s", f);
@@ -1577,7 +1577,7 @@ static void fmt_dur(int64_t ns, char *buf, size_t n)
             char f[16];
             snprintf(f, sizeof f, ".%09lld", (long long)frac);
             size_t fl = strlen(f);
-            while (f[fl - 1] == '0')
+            while (fl > 1 && f[fl - 1] == '0')
                 f[--fl] = '\0';
             l += (size_t)snprintf(buf + l, n - l, "%s", f);
         }

@@ -23,6 +23,7 @@
 
 #include <sndfile.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,8 +70,37 @@ static lull_script *load_text(const char *text)
     return s;
 }
 
-/* A session of n voices of one kind (or the 16-voice mix: kind = "mix"),
- * each gliding slowly so the ramp paths are exercised. */
+/* A 10-second 22.05 kHz mono clip (a tone with a slow tremolo, standing in
+ * for narration), written once into tmpdir for the clip voices. */
+static const char *clip_path(void)
+{
+    static char path[1024];
+    if (path[0])
+        return path;
+    snprintf(path, sizeof path, "%s/lull-bench-clip.wav", tmpdir);
+    SF_INFO info = { 0 };
+    info.samplerate = 22050;
+    info.channels = 1;
+    info.format = SF_FORMAT_WAV | SF_FORMAT_PCM_16;
+    SNDFILE *sf = sf_open(path, SFM_WRITE, &info);
+    if (!sf)
+        die(path, sf_strerror(NULL));
+    float buf[22050];
+    for (int sec = 0; sec < 10; sec++) {
+        for (int i = 0; i < 22050; i++) {
+            double t = sec + i / 22050.0;
+            buf[i] = (float)(0.5 * sin(2 * 3.14159265358979 * 180.0 * t) *
+                             (0.6 + 0.4 * sin(2 * 3.14159265358979 * 3.0 * t)));
+        }
+        sf_writef_float(sf, buf, 22050);
+    }
+    sf_close(sf);
+    return path;
+}
+
+/* A session of n voices of one kind, each gliding slowly so the ramp paths
+ * are exercised.  kind "mix" is the issue's 16-voice mix in proportion: half
+ * binaural tones, a quarter noise, a quarter clip voices looping a clip. */
 static lull_script *voices_session(const char *kind, int n, const char *length)
 {
     size_t cap = 256 + (size_t)n * 256;
@@ -79,7 +109,7 @@ static lull_script *voices_session(const char *kind, int n, const char *length)
     for (int i = 0; i < n; i++) {
         const char *kd = kind;
         if (!strcmp(kind, "mix"))
-            kd = i < n / 2 ? "binaural" : "noise"; /* 8 tones, 8 noises */
+            kd = i < n / 2 ? "binaural" : i < 3 * n / 4 ? "noise" : "clip";
         if (!strcmp(kd, "binaural"))
             k += (size_t)snprintf(t + k, cap - k, "voice v%d binaural carrier=%dHz beat=%dHz gain=-40dB\n", i,
                                   150 + 7 * i, 4 + i % 8);
@@ -88,6 +118,8 @@ static lull_script *voices_session(const char *kind, int n, const char *length)
                                   i % 3 == 0 ? "white" : i % 3 == 1 ? "pink" : "brown");
         else
             k += (size_t)snprintf(t + k, cap - k, "voice v%d %s gain=-40dB\n", i, kd);
+        if (!strcmp(kd, "clip"))
+            k += (size_t)snprintf(t + k, cap - k, "0:00 v%d play \"%s\" loop\n", i, clip_path());
     }
     for (int i = 0; i < n; i++)
         k += (size_t)snprintf(t + k, cap - k, "0:00 v%d gain=-30dB over %s\n", i, length);
@@ -167,25 +199,39 @@ static double time_render(const lull_script *s, const char *ext)
     return t;
 }
 
-static lull_engine *engine_for(const lull_script *s)
+/* Offline engines wait for the clip loader (complete output, as a render);
+ * live ones never wait (as in an audio callback). */
+static lull_engine *engine_mode(const lull_script *s, int offline)
 {
     lull_engine_config ec = lull_engine_config_init();
+    ec.offline = offline;
     lull_engine *e = NULL;
     if (lull_engine_create(s, &ec, &e) != LULL_OK)
         die("engine", lull_last_error());
     return e;
 }
 
+static lull_engine *engine_for(const lull_script *s) { return engine_mode(s, 1); }
+
 /* Engine cost in ns per frame at a block size, into memory. */
+static int64_t underruns_seen;
+
+/* Measured as a live host runs the engine: clips prepared before the first
+ * block, then the engine never waits (the loader decodes on its own thread;
+ * its cost is in lull-bench-clips). */
 static double time_mixer(const lull_script *s, int block, int64_t frames)
 {
-    lull_engine *e = engine_for(s);
+    lull_engine *e = engine_mode(s, 0);
+    lull_engine_prepare(e);
     float *buf = malloc(sizeof(float) * 2 * (size_t)block);
     lull_engine_process(e, buf, block); /* warm up */
     double t0 = now_sec();
     for (int64_t done = 0; done < frames; done += block)
         lull_engine_process(e, buf, block);
     double t = now_sec() - t0;
+    lull_clip_stats cs;
+    lull_engine_clip_stats(e, &cs);
+    underruns_seen += cs.underruns;
     free(buf);
     lull_engine_destroy(&e);
     return t * 1e9 / (double)frames;
@@ -210,9 +256,10 @@ static int cmp_double(const void *a, const void *b)
 /* Per-block cost distribution of the 16-voice mix at 64 frames. */
 static void block_costs(const lull_script *s, int blocks, double *p50, double *p999, double *max)
 {
-    lull_engine *e = engine_for(s);
+    lull_engine *e = engine_mode(s, 0);
     float buf[2 * 64];
     double *us = malloc(sizeof(double) * (size_t)blocks);
+    lull_engine_prepare(e); /* as the player does before it starts */
     for (int i = 0; i < 64; i++)
         lull_engine_process(e, buf, 64);
     for (int i = 0; i < blocks; i++) {
@@ -267,8 +314,8 @@ static int rows_missed;
 
 static void header(void)
 {
-    printf("| %-44s | %12s | %12s | %8s | %8s | %-4s |\n", "figure", "value", "baseline", "ratio", "target", "met");
-    printf("|%s|%s|%s|%s|%s|%s|\n", "----------------------------------------------", "--------------",
+    printf("| %-58s | %12s | %12s | %8s | %8s | %-4s |\n", "figure", "value", "baseline", "ratio", "target", "met");
+    printf("|%s|%s|%s|%s|%s|%s|\n", "------------------------------------------------------------", "--------------",
            "--------------", "----------", "----------", "------");
 }
 
@@ -287,7 +334,7 @@ static void row(const char *figure, double value, const char *unit, double base,
         snprintf(met, sizeof met, "%s", ok ? "yes" : "NO");
         rows_missed += !ok;
     }
-    printf("| %-44s | %12s | %12s | %8s | %8s | %-4s |\n", figure, v, b, r, t, met);
+    printf("| %-58s | %12s | %12s | %8s | %8s | %-4s |\n", figure, v, b, r, t, met);
 }
 
 /* A figure with an absolute target (percent of a budget, KiB ...). */
@@ -300,7 +347,7 @@ static void row_abs(const char *figure, double value, const char *unit, double l
         snprintf(met, sizeof met, "%s", value <= limit ? "yes" : "NO");
         rows_missed += value > limit;
     }
-    printf("| %-44s | %12s | %12s | %8s | %8s | %-4s |\n", figure, v, "", "", t, met);
+    printf("| %-58s | %12s | %12s | %8s | %8s | %-4s |\n", figure, v, "", "", t, met);
 }
 
 static int kernel(int blocks)
@@ -380,7 +427,7 @@ int main(int argc, char **argv)
     const double base_ns = best_mixer(empty, mix_frames);
     row_abs("mixer, no voices (ns/frame)", base_ns, "ns", 0);
     static const char *const kinds[] = { "binaural", "monaural", "isochronic", "pacer",
-                                         "tone",     "bell",     "noise",      "spin" };
+                                         "tone",     "bell",     "noise",      "spin", "clip" };
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
         lull_script *s = voices_session(kinds[k], 8, "60:00");
         double ns = best_mixer(s, mix_frames);
@@ -411,9 +458,9 @@ int main(int argc, char **argv)
         double p50, p999, mx;
         block_costs(s, quick ? 2000 : 200000, &p50, &p999, &mx);
         const double budget_us = 64.0 / 48000.0 * 1e6;
-        row_abs("16 voices, 64-frame block p50 (% budget)", p50 / budget_us * 100.0, "%", 2.0);
-        row_abs("16 voices, 64-frame block p99.9 (% budget)", p999 / budget_us * 100.0, "%", 10.0);
-        row_abs("16 voices, 64-frame block max (% budget)", mx / budget_us * 100.0, "%", 0);
+        row_abs("16 voices (8 tone, 4 noise, 4 clip), 64-frame block p50 (% budget)", p50 / budget_us * 100.0, "%", 2.0);
+        row_abs("  p99.9 (% budget)", p999 / budget_us * 100.0, "%", 10.0);
+        row_abs("  max (% budget)", mx / budget_us * 100.0, "%", 0);
         lull_script_free(&s);
     }
 
@@ -428,6 +475,9 @@ int main(int argc, char **argv)
         lull_script_free(&h8);
     }
 
+    if (underruns_seen)
+        printf("\nnote: the clip loader fell behind %lld time(s) during the mixer runs\n",
+               (long long)underruns_seen);
     printf("\n%d figure(s) missed their target.\n", rows_missed);
     lull_script_free(&tones);
     lull_script_free(&empty);
