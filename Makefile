@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SESSION ?= scripts/pmr-back/pmr-back.lull
 OUT ?= out
 
-.PHONY: all deps configure build run test bench clips clean
+.PHONY: all deps configure build run test check-all fuzz bench clips clean
 
 all: build
 
@@ -35,6 +35,18 @@ run: build
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
+# Everything CI checks beyond `make test` (tools/check-all): the whole suite
+# again under ASan+UBSan, the threaded parts under TSan, valgrind on a
+# render, and FUZZ_SECONDS of fuzzing the script parser.
+FUZZ_SECONDS ?= 180
+check-all: test
+	FUZZ_SECONDS=$(FUZZ_SECONDS) BUILD=$(BUILD) ./tools/check-all
+
+# Fuzz the script parser and engine for FUZZ_SECONDS (tools/fuzz).
+fuzz:
+	@./tools/setup-deps --check-all
+	./tools/fuzz $(FUZZ_SECONDS)
+
 # Re-speak the sessions' narration with espeak-ng (scripts/*/narration.txt).
 clips: deps
 	./tools/make-clips
@@ -49,4 +61,4 @@ bench: deps
 	./tests/bench/callgrind.sh build-bench/tests/bench/lull-bench
 
 clean:
-	rm -rf $(BUILD) $(OUT)
+	rm -rf $(BUILD) $(OUT) build-asan build-tsan build-fuzz

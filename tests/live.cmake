@@ -20,7 +20,8 @@ set(CMAKE_REQUIRED_LINK_OPTIONS -fsanitize=thread)
 check_c_source_runs("int main(void) { return 0; }" LULL_HAVE_TSAN)
 unset(CMAKE_REQUIRED_FLAGS)
 unset(CMAKE_REQUIRED_LINK_OPTIONS)
-if(LULL_HAVE_TSAN)
+# (A sanitizer build of the whole tree runs test_spsc itself under its sanitizer.)
+if(LULL_HAVE_TSAN AND NOT LULL_SANITIZE)
   add_executable(test_spsc_tsan test_spsc.c ${PROJECT_SOURCE_DIR}/engine/spsc.c)
   target_compile_options(test_spsc_tsan PRIVATE ${LULL_WARNINGS} -fsanitize=thread -O1 -g)
   target_link_options(test_spsc_tsan PRIVATE -fsanitize=thread)
@@ -86,10 +87,14 @@ set_tests_properties(test_alsa_capture PROPERTIES LABELS live TIMEOUT 120)
 # and on lull_player's real audio thread.  -rdynamic exports the
 # replacements to PortAudio, JACK and libc; -z now binds every symbol before
 # the first callback.
+# The interposer replaces malloc, which the sanitizers' runtimes own: not in
+# sanitizer builds (the plain build runs it).
+if(NOT LULL_SANITIZE)
 lull_add_test(test_rt_safety test_rt_safety.c rt_interposer.c)
 target_link_options(test_rt_safety PRIVATE -rdynamic -Wl,-z,now)
 target_link_libraries(test_rt_safety PRIVATE ${CMAKE_DL_LIBS})
 lull_jack_test(test_rt_safety)
+endif()
 
 # The examples (examples/), run as a user would run them.
 add_test(NAME example_render_memory COMMAND render_memory)
