@@ -13,12 +13,14 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define MAX_LINE 4096
 #define MAX_TOKENS 128
@@ -1388,7 +1390,12 @@ static void statement_include(parser *p, token *t, int n)
         free(path);
         return;
     }
-    FILE *f = fopen(real, "rb");
+    /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+     * writer forever; it is refused below like any other non-file. */
+    int fd = open(real, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
+    if (fd >= 0 && !f)
+        close(fd);
     struct stat st;
     if (!f || fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
         ERR(p, t[1].col, "cannot include '%s': %s", path, f ? "not a regular file" : strerror(errno));
