@@ -1640,7 +1640,14 @@ int lull_script_load_string(const char *text, size_t len, const char *name,
     if (!p.n_errors) {
         if (!p.have_end)
             s->end_ns = p.last_event_end;
-        if (s->end_ns <= 0) {
+        if (!p.have_end && s->end_ns > LULL_MAX_TIME_NS) {
+            /* Every time is checked, but a glide or a clip from 23:59 runs
+             * on past the limit; only an `end` may cut it. */
+            char a[32];
+            format_time(s->end_ns, a, sizeof a);
+            p.line_no = p.line_no ? p.line_no : 1;
+            ERR(&p, 1, "the session runs to %s, past the 24-hour limit: add an 'end' line", a);
+        } else if (s->end_ns <= 0) {
             p.line_no = p.line_no ? p.line_no : 1;
             ERR(&p, 1, "the session has no length: add a timeline, ending with a line such as '20:00 end'");
         } else if (p.last_event_end > s->end_ns) {
