@@ -1,3 +1,8 @@
 # Hardening (issue 7): what must hold whatever the input, and for how long.
 # tests/README.md lists each class of fault with the test that covers it.
 include(${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz.cmake)
+
+# Hostile and broken inputs through the lull command: each refused with a
+# clear error and a non-zero exit, nothing written (needs sox).
+add_test(NAME test_hostile COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/test_hostile.sh $<TARGET_FILE:lull>)
+set_tests_properties(test_hostile PROPERTIES LABELS hardening TIMEOUT 600)
