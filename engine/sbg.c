@@ -1039,7 +1039,8 @@ static void time_line(sbg *g, tl_state *st, int li, int64_t base, const int *sta
             return;
         }
         int inner[SBG_MAX_BLOCK_DEPTH + 1];
-        memcpy(inner, stack, sizeof(int) * (size_t)depth);
+        if (depth > 0) /* the outermost call passes no stack (NULL) */
+            memcpy(inner, stack, sizeof(int) * (size_t)depth);
         inner[depth] = bi;
         const sbg_block *b = &g->blocks[bi];
         const int errors_before = g->n_errors;
