@@ -347,6 +347,47 @@ double an_mean(const float *x, size_t begin, size_t end)
     return acc / (double)(end - begin);
 }
 
+/* 4x oversampling: phases 1/4, 2/4, 3/4 between each pair of samples, each
+ * from AN_TP_HALF samples on either side through a Blackman-windowed sinc.
+ * Between-sample points are taken only where the whole filter fits in the
+ * buffer (the first and last 32 samples count by their sample values). */
+#define AN_TP_HALF 32
+double an_true_peak(const float *x, size_t n)
+{
+    static double taps[3][2 * AN_TP_HALF];
+    static int ready;
+    const double pi = 3.14159265358979323846;
+    if (!ready) {
+        for (int ph = 0; ph < 3; ph++) {
+            const double frac = (ph + 1) / 4.0;
+            for (int k = 0; k < 2 * AN_TP_HALF; k++) {
+                /* tap k weighs sample i + k - (HALF - 1) for the point i + frac */
+                const double t = (double)(k - (AN_TP_HALF - 1)) - frac;
+                const double sinc = sin(pi * t) / (pi * t);
+                const double u = (t + AN_TP_HALF) / (2.0 * AN_TP_HALF); /* 0..1 */
+                const double w = 0.42 - 0.5 * cos(2 * pi * u) + 0.08 * cos(4 * pi * u);
+                taps[ph][k] = sinc * w;
+            }
+        }
+        ready = 1;
+    }
+    double peak = 0.0;
+    for (size_t i = 0; x && i < n; i++) {
+        if (fabs((double)x[i]) > peak)
+            peak = fabs((double)x[i]);
+        if (i < AN_TP_HALF - 1 || i + AN_TP_HALF >= n)
+            continue;
+        for (int ph = 0; ph < 3; ph++) {
+            double acc = 0.0;
+            for (int k = 0; k < 2 * AN_TP_HALF; k++)
+                acc += taps[ph][k] * (double)x[i + (size_t)k - (AN_TP_HALF - 1)];
+            if (fabs(acc) > peak)
+                peak = fabs(acc);
+        }
+    }
+    return peak;
+}
+
 double an_max_jump(const float *x, size_t n, size_t *at)
 {
     double best = 0.0;

@@ -74,6 +74,13 @@ double an_mean(const float *x, size_t begin, size_t end);
 /* Largest |x[i] - x[i-1]|; *at (if not NULL) receives i. */
 double an_max_jump(const float *x, size_t n, size_t *at);
 
+/* True peak: the largest |value| of the band-limited signal between and at
+ * the samples, estimated by 4x oversampling with a windowed-sinc
+ * interpolator (64 taps per phase, Blackman window), as ITU-R BS.1770-4
+ * annex 2 describes with a longer filter.  At least the sample peak; the
+ * first and last 32 samples count by their sample values only. */
+double an_true_peak(const float *x, size_t n);
+
 /* First index with |x[i]| > threshold, or -1. */
 long an_onset(const float *x, size_t n, double threshold);
 

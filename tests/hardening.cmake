@@ -6,3 +6,8 @@ include(${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz.cmake)
 # clear error and a non-zero exit, nothing written (needs sox).
 add_test(NAME test_hostile COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/test_hostile.sh $<TARGET_FILE:lull>)
 set_tests_properties(test_hostile PROPERTIES LABELS hardening TIMEOUT 600)
+
+# Nothing dangerous reaches the ears: random parameter sequences through
+# every voice kind; no NaN/Inf, true peak under the ceiling, changes de-clicked.
+lull_add_test(test_safety test_safety.c)
+set_tests_properties(test_safety PROPERTIES LABELS hardening TIMEOUT 600)

@@ -280,6 +280,38 @@ static void test_file(void)
     CHECK(an_read_audio("/nonexistent/x.wav", &none) == -1, "missing file accepted");
 }
 
+/* True peak: a sine whose samples all miss its crests reads its real
+ * amplitude, a slow sine reads its sample peak, and an isolated impulse
+ * (sample peak 1) rings to no more than the sinc's own lobes allow. */
+static void test_true_peak(void)
+{
+    const size_t n = 4800;
+    float *x = malloc(sizeof(float) * n);
+    /* fs/4 at 45 degrees: every sample is at 0.7071 of the crest. */
+    sine(x, n, 12000.0, 0.8, 48000.0, 3.14159265358979323846 / 4.0);
+    double sp = 0.0;
+    for (size_t i = 0; i < n; i++)
+        sp = fabs(x[i]) > sp ? fabs(x[i]) : sp;
+    double tp = an_true_peak(x, n);
+    CHECK(fabs(sp - 0.8 * 0.70710678) < 1e-4, "sample peak %g", sp);
+    CHECK(fabs(tp - 0.8) < 0.8 * 0.01, "fs/4 sine at 45 deg: true peak %g, want 0.8", tp);
+    /* 15 kHz, phase chosen so samples miss the crest: within 1 %. */
+    sine(x, n, 15000.0, 0.5, 48000.0, 0.3);
+    tp = an_true_peak(x, n);
+    CHECK(fabs(tp - 0.5) < 0.005, "15 kHz sine: true peak %g, want 0.5", tp);
+    /* 100 Hz: the sample peak is the true peak, within 0.1 %. */
+    sine(x, n, 100.0, 0.9, 48000.0, 0.0);
+    tp = an_true_peak(x, n);
+    CHECK(fabs(tp - 0.9) < 0.9e-3, "100 Hz sine: true peak %g, want 0.9", tp);
+    /* A square wave at full scale overshoots between its samples (Gibbs):
+     * the sample peak misses it, the true peak must see it. */
+    for (size_t i = 0; i < n; i++)
+        x[i] = (i / 24) % 2 ? 1.0f : -1.0f;
+    tp = an_true_peak(x, n);
+    CHECK(tp > 1.05 && tp < 1.3, "full-scale square: true peak %g, want 1.05 .. 1.3", tp);
+    free(x);
+}
+
 int main(void)
 {
     test_fft();
@@ -288,6 +320,7 @@ int main(void)
     test_welch_slope();
     test_levels();
     test_file();
+    test_true_peak();
     if (failures) {
         printf("test_analysis: %d failure(s)\n", failures);
         return 1;
