@@ -11,3 +11,8 @@ set_tests_properties(test_hostile PROPERTIES LABELS hardening TIMEOUT 600)
 # every voice kind; no NaN/Inf, true peak under the ceiling, changes de-clicked.
 lull_add_test(test_safety test_safety.c)
 set_tests_properties(test_safety PROPERTIES LABELS hardening TIMEOUT 600)
+
+# Eight hours pulled from the engine: exact beat in the last minute, events on
+# their samples, constant memory.
+lull_add_test(test_long_session test_long_session.c)
+set_tests_properties(test_long_session PROPERTIES LABELS hardening TIMEOUT 900)
