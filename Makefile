@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SESSION ?= scripts/pmr-back/pmr-back.lull
 OUT ?= out
 
-.PHONY: all deps configure build run test check-all fuzz bench clips clean
+.PHONY: all deps configure build run test check-all fuzz bench clips plot clean
 
 all: build
 
@@ -59,6 +59,10 @@ bench: deps
 	./build-bench/tests/bench/lull-bench-clips --dir build-bench/bench-clips $(BENCH_CLIPS_ARGS)
 	sh tests/bench/callback.sh ./build-bench/tests/bench/lull-bench-callback
 	./tests/bench/callgrind.sh build-bench/tests/bench/lull-bench
+
+# Redraw the README's picture of the default session.
+plot: build
+	./$(BUILD)/lull plot $(SESSION) -o doc/timeline.svg
 
 clean:
 	rm -rf $(BUILD) $(OUT) build-asan build-tsan build-fuzz

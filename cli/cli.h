@@ -27,6 +27,25 @@ int cmd_devices(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 /* --format lull|sbg for the script: sets cli_script_format; 0 or -1 after printing. */
 int cli_parse_script_format(const char *cmd, const char *arg);
+int cmd_info(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
+
+/* A session's narration clips, in time order (cli/clips.c).  Strings point
+ * into the script. */
+typedef struct cli_clip {
+    const char *file;
+    const char *voice;
+    double start_sec;
+    double duration_sec; /* the file's own length */
+    int loop;
+} cli_clip;
+typedef struct cli_clip_list {
+    cli_clip *items;
+    int n;
+    double total_sec;
+} cli_clip_list;
+int cli_clips_get(const lull_script *s, cli_clip_list *out); /* 0, or -1: no memory */
+void cli_clips_free(cli_clip_list *l);
 
 /* Print "lull: message" on stderr. */
 void cli_error(const char *fmt, ...)
@@ -53,6 +72,10 @@ int cli_parse_long(const char *opt, const char *s, long lo, long hi, long *out);
 /* Route SIGINT, SIGTERM and SIGHUP to `handler`, so a command can stop
  * cleanly (fade out, remove a temporary file) instead of dying. */
 void cli_catch_stop_signals(void (*handler)(int));
+/* The same for a decimal number. */
+int cli_parse_double(const char *opt, const char *s, double lo, double hi, double *out);
+/* "-16.0", or "-inf" for silence. */
+void cli_format_db(double db, char *buf, size_t n);
 /* Monotonic seconds. */
 double cli_now(void);
 

@@ -19,6 +19,8 @@ static void usage(FILE *f)
             "  play SESSION            play on the audio output (keys: space, n, p, +, -, q)\n"
             "  convert FILE.sbg -o F   translate an SBaGen schedule into a lull script\n"
             "  devices                 list the audio outputs\n"
+            "  info SESSION            describe a session (--json for programs)\n"
+            "  plot SESSION -o SVG     draw the session's timeline as an SVG picture\n"
             "\n"
             "Run 'lull COMMAND --help' for a command's options.\n"
             "Exit status: 0 ok, 1 runtime failure, 2 usage or script error.\n"
@@ -51,6 +53,10 @@ int main(int argc, char **argv)
         return cmd_convert(argc - 1, argv + 1);
     if (!strcmp(cmd, "devices"))
         return cmd_devices(argc - 1, argv + 1);
+    if (!strcmp(cmd, "info"))
+        return cmd_info(argc - 1, argv + 1);
+    if (!strcmp(cmd, "plot"))
+        return cmd_plot(argc - 1, argv + 1);
     if (cmd[0] == '-')
         cli_error("unknown option '%s' (try 'lull --help')", cmd);
     else

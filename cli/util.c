@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,4 +154,25 @@ void cli_catch_stop_signals(void (*handler)(int))
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
+}
+
+int cli_parse_double(const char *opt, const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= lo && v <= hi)) {
+        cli_error("%s expects a number from %g to %g, got '%s'", opt, lo, hi, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+void cli_format_db(double db, char *buf, size_t n)
+{
+    if (isfinite(db))
+        snprintf(buf, n, "%.1f", db);
+    else
+        snprintf(buf, n, "-inf");
 }

@@ -95,6 +95,12 @@ int lull_engine_create(const lull_script *s, const lull_engine_config *cfg_in,
     e->seed = cfg.seed;
     e->offline = cfg.offline;
     e->resampler = cfg.resampler;
+    if (!(cfg.master_trim_db >= -60.0 && cfg.master_trim_db <= 40.0)) {
+        lull_set_error("master trim %g dB is outside -60..+40", cfg.master_trim_db);
+        free(e);
+        return LULL_ERR_ARG;
+    }
+    e->master_trim = lull_db_to_gain(cfg.master_trim_db);
     e->n_voices = s->n_voices;
     e->n_sections = s->n_sections;
 

@@ -102,6 +102,7 @@ struct lull_engine {
     int n_sections;
     int64_t length_frames;
     double fade_initial;                /* 0 when the script opens with a fade-in */
+    double master_trim;                 /* linear, from master_trim_db; fixed */
 
     /* Everything below is touched only by the processing thread. */
     int next_event;                     /* first event not yet applied */
@@ -154,5 +155,9 @@ int64_t lull_clips_wait(lull_engine *e, int want);
 
 /* Reset the processing state to the session's start (RT-safe). */
 void lull_engine_rewind(lull_engine *e);
+
+/* The multiplier the master stage applies at `frame` given the current
+ * tracks (script gain, fade and trim): for inspection (plots).  [ANY] */
+double lull_engine_master_at(const lull_engine *e, int64_t frame);
 
 #endif

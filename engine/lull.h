@@ -176,6 +176,9 @@ typedef struct lull_engine_config {
      * waits for the clip loader, so the output is complete and identical to
      * a run with an infinitely fast disk; it is then NOT real-time safe. */
     int offline;
+    double master_trim_db; /* gain on the master bus, before the limiter, on
+                            * top of the script's own master gain and fades
+                            * (loudness normalisation); -60..+40, default 0 */
 } lull_engine_config;
 
 #define LULL_DEFAULT_SEED 0x6c756c6cULL /* "lull" */
@@ -425,6 +428,8 @@ typedef enum lull_sample_format {
 /* Called now and then during a render; return non-zero to cancel it. */
 typedef int (*lull_progress_fn)(void *user, int64_t done_frames, int64_t total_frames);
 
+typedef struct lull_loudness lull_loudness;
+
 typedef struct lull_render_config {
     int rate_hz;                 /* default 48000 */
     uint64_t seed;               /* default LULL_DEFAULT_SEED */
@@ -433,6 +438,9 @@ typedef struct lull_render_config {
     lull_progress_fn progress;   /* may be NULL */
     void *user;
     int resampler;               /* lull_resampler for clips; default best */
+    double master_trim_db;       /* see lull_engine_config; default 0 */
+    lull_loudness *loudness;     /* if not NULL, receives the loudness of
+                                  * exactly what was written (EBU R 128) */
 } lull_render_config;
 
 LULL_API lull_render_config lull_render_config_init(void);          /* [ANY] */
@@ -440,12 +448,61 @@ LULL_API lull_render_config lull_render_config_init(void);          /* [ANY] */
 /* Render the whole session to `path`.  The file is written under a temporary
  * name in the same folder and renamed over `path` only when complete, so a
  * failed or cancelled render leaves no partial file and never damages an
- * existing one.  [NRT] */
+ * existing one.  The path "-" means standard output, as a WAV stream (the
+ * header is written first with the session's exact length, so it can be
+ * piped into another program).  [NRT] */
 LULL_API int lull_render_file(const lull_script *script, const char *path,
                               const lull_render_config *cfg);
 
 /* Format chosen for a path's extension, or LULL_FORMAT_AUTO if unknown. */
 LULL_API lull_file_format lull_format_from_path(const char *path);  /* [ANY] */
+
+/* --------------------------------------------------------------- loudness */
+
+/* EBU R 128 (ITU-R BS.1770-4) measurements of a session's output, made with
+ * libebur128.  Silence measures -HUGE_VAL (minus infinity) for loudness and
+ * peaks. */
+struct lull_loudness {
+    double integrated_lufs;  /* programme loudness, gated */
+    double range_lu;         /* loudness range (LRA) */
+    double true_peak_dbtp;   /* highest inter-sample peak of either channel */
+    double sample_peak_dbfs; /* highest sample of either channel */
+};
+
+/* Measure what an engine made from `script` with `cfg` (rate, seed, master
+ * trim) would produce, without writing anything: the session is pulled from
+ * the engine block by block into the meter, waiting for clips as a render
+ * does (cfg->offline is ignored).  As fast as a render without the encoder.  `progress` may be NULL; returning non-zero from it cancels.
+ * Live hosts use this before playing to apply the same normalisation as
+ * `lull render --loudness`.  [NRT] */
+LULL_API int lull_analyze_loudness(const lull_script *script, const lull_engine_config *cfg,
+                                   lull_progress_fn progress, void *user, lull_loudness *out);
+
+/* The master trim in dB that brings a session measured as `m` (at trim 0)
+ * to `target_lufs` without its true peak going over `ceiling_dbtp`.  When
+ * the ceiling decides, the trim is lower than the target asks and *limited
+ * (may be NULL) is set to 1.  Silence gives 0.  The engine's gain staging is
+ * linear below its limiter, so the result measures target_lufs exactly
+ * (to the meter's precision).  [ANY] */
+LULL_API double lull_loudness_trim_db(const lull_loudness *m, double target_lufs,
+                                      double ceiling_dbtp, int *limited);
+
+/* ------------------------------------------------------------- inspection */
+
+/* The language version the script states with `lull N`, or 0 if it states
+ * none (it is then read as LULL_LANGUAGE_VERSION).  [ANY] */
+LULL_API int lull_script_language_version(const lull_script *s);
+
+/* Values of one parameter at the given times (seconds, best in increasing
+ * order), as the engine's own sequencer and parameter tracks compute them:
+ * glides, steps and their de-click ramps land where the engine puts them.
+ * `voice` is a voice index, or -1 for the master bus, whose parameters are
+ * "gain" (the script's master gain, dB) and "level" (the linear multiplier
+ * the master stage applies: gain, fades and trim together).  Voice values
+ * are in script units (Hz, dB; enums as their index).  Returns LULL_ERR_ARG
+ * for an unknown voice or parameter.  [NRT] */
+LULL_API int lull_script_param_curve(const lull_script *s, int voice, const char *param,
+                                     const double *times_sec, double *values, int n);
 
 #ifdef __cplusplus
 }

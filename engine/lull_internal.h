@@ -92,6 +92,7 @@ struct lull_script {
     int n_clips;
     int64_t end_ns;          /* session length */
     int has_fade_in_first;   /* the first master fade is a fade-in: start silent */
+    int language_version;    /* stated with `lull N`; 0 if not stated */
 };
 
 /* Exact conversion of a nanosecond stamp to the nearest frame. */

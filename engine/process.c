@@ -40,7 +40,8 @@ static double fade_shape(double x)
 
 static double master_at(const lull_engine *e, int64_t frame)
 {
-    return lull_track_gain(&e->master_gain, frame) * fade_shape(lull_track_at(&e->master_fade, frame));
+    return e->master_trim * lull_track_gain(&e->master_gain, frame) *
+           fade_shape(lull_track_at(&e->master_fade, frame));
 }
 
 static double voice_value(const lull_eng_voice *v, int p, int64_t frame)
@@ -264,3 +265,5 @@ int lull_engine_seek(lull_engine *e, int64_t frame)
     lull_clips_seek(e, frame);
     return LULL_OK;
 }
+
+double lull_engine_master_at(const lull_engine *e, int64_t frame) { return master_at(e, frame); }

@@ -8,6 +8,7 @@
  * existing file.
  */
 #include "lull_internal.h"
+#include "render_internal.h"
 
 #include <sndfile.h>
 
@@ -190,7 +191,14 @@ int lull_render_file(const lull_script *script, const char *path, const lull_ren
     if (!script || !path || !*path)
         return LULL_ERR_ARG;
     lull_render_config cfg = cfg_in ? *cfg_in : lull_render_config_init();
-    lull_file_format ff = cfg.format != LULL_FORMAT_AUTO ? cfg.format : lull_format_from_path(path);
+    const int to_stdout = !strcmp(path, "-");
+    lull_file_format ff = cfg.format != LULL_FORMAT_AUTO ? cfg.format
+                          : to_stdout                  ? LULL_FORMAT_WAV
+                                                       : lull_format_from_path(path);
+    if (to_stdout && ff != LULL_FORMAT_WAV) {
+        lull_set_error("standard output takes WAV only; write FLAC or Ogg to a file");
+        return LULL_ERR_FORMAT;
+    }
     if (ff == LULL_FORMAT_AUTO) {
         lull_set_error("%s: unknown output format: name the file .wav, .flac or .ogg", path);
         return LULL_ERR_FORMAT;
@@ -201,6 +209,7 @@ int lull_render_file(const lull_script *script, const char *path, const lull_ren
     ec.seed = cfg.seed;
     ec.offline = 1;                         /* wait for clips: complete, reproducible */
     ec.resampler = cfg.resampler ? cfg.resampler : LULL_RESAMPLER_BEST;
+    ec.master_trim_db = cfg.master_trim_db;
     lull_engine *e = NULL;
     int r = lull_engine_create(script, &ec, &e);
     if (r != LULL_OK)
@@ -222,15 +231,31 @@ int lull_render_file(const lull_script *script, const char *path, const lull_ren
         return LULL_ERR_FORMAT;
     }
 
-    char *tmp = temp_name_for(path);
+    char *tmp = to_stdout ? NULL : temp_name_for(path);
     float *buf = malloc(sizeof(float) * 2 * RENDER_CHUNK * RENDER_NBUF);
     int fd = -1;
     SNDFILE *sf = NULL;
     writer w;
     int writer_running = 0;
-    if (!tmp || !buf) {
+    lull_meter *meter = NULL;
+    lull_wav_stream stream = { -1, 0 };
+    if ((!tmp && !to_stdout) || !buf) {
         r = LULL_ERR_NOMEM;
         goto fail;
+    }
+    if (cfg.loudness && !(meter = lull_meter_create(ec.rate_hz))) {
+        r = LULL_ERR_NOMEM;
+        goto fail;
+    }
+    if (to_stdout) {
+        /* Nothing to rename: the stream is the output. */
+        stream.fd = STDOUT_FILENO;
+        sf = lull_wav_stream_open(&stream, &info, total);
+        if (!sf) {
+            r = LULL_ERR_IO;
+            goto fail;
+        }
+        goto opened;
     }
     fd = mkstemp(tmp);
     if (fd < 0) {
@@ -255,6 +280,7 @@ int lull_render_file(const lull_script *script, const char *path, const lull_ren
         r = LULL_ERR_FORMAT;
         goto fail;
     }
+opened:
     if (ff == LULL_FORMAT_OGG) {
         double q = 0.6; /* Vorbis quality 0..1; about 192 kbit/s stereo */
         sf_command(sf, SFC_SET_VBR_ENCODING_QUALITY, &q, sizeof q);
@@ -286,6 +312,9 @@ int lull_render_file(const lull_script *script, const char *path, const lull_ren
         if (!chunk)
             break; /* the writer failed; reported below */
         lull_engine_process(e, chunk, n);
+        /* Measure exactly what goes to the encoder. */
+        if (meter && (r = lull_meter_add(meter, chunk, n)) != LULL_OK)
+            goto fail;
         writer_commit(&w, n);
         done += n;
         if (cfg.progress && cfg.progress(cfg.user, done, total)) {
@@ -317,6 +346,14 @@ int lull_render_file(const lull_script *script, const char *path, const lull_ren
         goto fail;
     }
     sf = NULL;
+    if (meter && (r = lull_meter_result(meter, cfg.loudness)) != LULL_OK)
+        goto fail;
+    lull_meter_free(&meter);
+    if (to_stdout) {
+        free(buf);
+        lull_engine_destroy(&e);
+        return LULL_OK;
+    }
     if (fsync(fd) != 0 || close(fd) != 0) {
         fd = -1;
         lull_set_error("%s: write failed: %s", path, strerror(errno));
@@ -339,6 +376,7 @@ fail:
         writer_finish(&w);
         writer_destroy(&w);
     }
+    lull_meter_free(&meter);
     if (sf)
         sf_close(sf);
     if (fd >= 0)

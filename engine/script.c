@@ -1231,6 +1231,8 @@ static void statement(parser *p, token *t, int n)
         if (v > LULL_LANGUAGE_VERSION)
             ERR(p, t[1].col, "this script needs lull language version %ld; this lull reads version %d",
                 v, LULL_LANGUAGE_VERSION);
+        else
+            p->s->language_version = (int)v;
     } else {
         ERR(p, t[0].col, "expected a statement (title, voice, or a time such as 1:30 or +30s), got '%s'",
             t[0].text);

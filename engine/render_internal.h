@@ -1,0 +1,37 @@
+/*
+ * render_internal.h - pieces of file output shared inside liblull (not
+ * installed): the loudness meter that watches what a render writes, and the
+ * WAV stream writer behind `-o -`.  All non-real-time.
+ */
+#ifndef LULL_RENDER_INTERNAL_H
+#define LULL_RENDER_INTERNAL_H
+
+#include "lull.h"
+
+#include <sndfile.h>
+
+/* An EBU R 128 meter for interleaved stereo float blocks (libebur128:
+ * integrated loudness, loudness range, true and sample peak). */
+typedef struct lull_meter lull_meter;
+
+lull_meter *lull_meter_create(int rate_hz);
+/* Returns LULL_OK or LULL_ERR_NOMEM (libebur128 allocates as it goes). */
+int lull_meter_add(lull_meter *m, const float *frames, int n);
+int lull_meter_result(lull_meter *m, lull_loudness *out);
+void lull_meter_free(lull_meter **m);
+
+/* A WAV stream to a file descriptor that may not seek (standard output,
+ * often a pipe).  Owned by the caller; must outlive the SNDFILE. */
+typedef struct lull_wav_stream {
+    int fd;
+    int64_t written; /* bytes written so far */
+} lull_wav_stream;
+
+/* Start a WAV stream of exactly `frames` frames on ws->fd: the RIFF header
+ * is written first with the final sizes, then the returned handle encodes
+ * raw little-endian samples after it, writing strictly in order.
+ * info->format names the WAV subformat.  NULL with lull_last_error set on
+ * failure. */
+SNDFILE *lull_wav_stream_open(lull_wav_stream *ws, const SF_INFO *info, int64_t frames);
+
+#endif
