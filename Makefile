@@ -39,7 +39,7 @@ test: build
 # again under ASan+UBSan, the threaded parts under TSan, valgrind on a
 # render, and FUZZ_SECONDS of fuzzing the script parser.
 FUZZ_SECONDS ?= 180
-check-all: test
+check-all: build
 	FUZZ_SECONDS=$(FUZZ_SECONDS) BUILD=$(BUILD) ./tools/check-all
 
 # Fuzz the script parser and engine for FUZZ_SECONDS (tools/fuzz).

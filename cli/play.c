@@ -43,6 +43,9 @@ static void help(FILE *f)
             "      --start-at HH:MM wait until this time of day, then play\n"
             "      --loop           start again at the end, without a gap\n"
             "      --volume DB      starting volume trim (default 0)\n"
+            "      --loudness LUFS  measure first, then play at this integrated loudness\n"
+            "                       (EBU R 128), as lull render --loudness does\n"
+            "      --true-peak DBTP with --loudness: the true-peak ceiling (default -1)\n"
             "      --seed N         noise seed (default fixed)\n"
             "      --resampler Q    clip sample-rate converter: best (default, as renders),\n"
             "                       medium, fastest or linear (cheaper on slow machines)\n"
@@ -240,6 +243,8 @@ typedef struct play_opts {
     double volume_db;
     const char *start_at;
     int quiet;
+    double loudness_lufs;   /* NAN: no loudness normalisation */
+    double true_peak_dbtp;
 } play_opts;
 
 /* Wait for --start-at; returns 0 to play, 1 if cancelled. */
@@ -412,11 +417,14 @@ int cmd_play(int argc, char **argv)
         { "quiet", no_argument, NULL, 'q' },          { "help", no_argument, NULL, 'h' },
         { "resampler", required_argument, NULL, 'R' },
         { "format", required_argument, NULL, 'F' },
+        { "loudness", required_argument, NULL, 'N' }, { "true-peak", required_argument, NULL, 'P' },
         { NULL, 0, NULL, 0 },
     };
     play_opts o;
     memset(&o, 0, sizeof o);
     o.pc = lull_player_config_init();
+    o.loudness_lufs = NAN;
+    o.true_peak_dbtp = -1.0;
     opterr = 0;
     optind = 1;
     int c;
@@ -488,6 +496,14 @@ int cmd_play(int argc, char **argv)
                 return EXIT_USAGE;
             }
             break;
+        case 'N':
+            if (cli_parse_double("--loudness", optarg, -70.0, 0.0, &o.loudness_lufs) < 0)
+                return EXIT_USAGE;
+            break;
+        case 'P':
+            if (cli_parse_double("--true-peak", optarg, -30.0, 0.0, &o.true_peak_dbtp) < 0)
+                return EXIT_USAGE;
+            break;
         case 'q': o.quiet = 1; break;
         case 'h': help(stdout); return EXIT_OK;
         case 'F':
@@ -513,6 +529,37 @@ int cmd_play(int argc, char **argv)
 
     cli_catch_stop_signals(on_signal);
 
+    if (!isnan(o.loudness_lufs)) {
+        /* The same measurement and trim as `lull render --loudness`, applied
+         * as the starting volume, so the session is as loud live as it is
+         * rendered (loudness barely depends on the sample rate: 48 kHz). */
+        lull_engine_config ec = lull_engine_config_init();
+        ec.seed = o.pc.seed;
+        ec.resampler = o.pc.resampler;
+        lull_loudness m;
+        if (!o.quiet)
+            fprintf(stderr, "measuring the session's loudness...\n");
+        int r = lull_analyze_loudness(s, &ec, NULL, NULL, &m);
+        if (r != LULL_OK) {
+            cli_error("play: measuring loudness failed: %s", lull_last_error()[0] ? lull_last_error() : lull_strerror(r));
+            lull_script_free(&s);
+            return EXIT_RUNTIME;
+        }
+        int limited = 0;
+        const double trim = lull_loudness_trim_db(&m, o.loudness_lufs, o.true_peak_dbtp, &limited);
+        if (!isfinite(m.integrated_lufs))
+            cli_warn("the session is silent; --loudness has nothing to normalise");
+        else if (limited)
+            cli_warn("the true-peak ceiling %.1f dBTP holds the loudness at %.1f LUFS, under the %.1f asked for",
+                     o.true_peak_dbtp, m.integrated_lufs + trim, o.loudness_lufs);
+        if (!o.quiet)
+            fprintf(stderr, "measured %.1f LUFS, true peak %.1f dBTP: volume %+.1f dB\n", m.integrated_lufs,
+                    m.true_peak_dbtp, trim);
+        o.volume_db += trim;
+        if (o.volume_db > 12.0)
+            cli_warn("live volume goes up to +12 dB only: the session will play %.1f dB under the target",
+                     o.volume_db - 12.0);
+    }
     code = run(s, &o);
     lull_script_free(&s);
     return code;

@@ -69,6 +69,12 @@ has err.txt "played 'Play test' for 0:02"
 run 0 play --api jack --loop --stop-after 3s short.lull
 has err.txt "for 0:03"
 # -q: nothing at all.
+# --loudness measures first and starts at the trim that reaches the target
+# (short.lull's drone alone measures about -17 LUFS: -23 needs about -6 dB).
+run 0 play --api jack --loudness -23 short.lull
+has err.txt "measured"
+grep -qE "volume -[0-9]" err.txt || fail "--loudness -23 did not turn the volume down: $(cat err.txt)"
+run 2 play --api jack --loudness loud short.lull
 run 0 play -q --api jack --stop-after 1s short.lull
 [ -s err.txt ] && fail "play -q printed: $(cat err.txt)"
 
