@@ -340,7 +340,9 @@ static int parse_duration(const char *text, int64_t *ns, const char **why)
             *why = "time is past 24 hours";
             return -1;
         }
-        total += w * unit + fn * unit / fd;
+        /* fn * unit would overflow for minutes and hours with many
+         * decimals ("6.555555538m"); split unit by fd, exactly. */
+        total += w * unit + fn * (unit / fd) + fn * (unit % fd) / fd;
         if (total > LULL_MAX_TIME_NS) {
             *why = "time is past 24 hours";
             return -1;
