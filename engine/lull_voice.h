@@ -114,7 +114,8 @@ const lull_voice_class *lull_voice_find(const char *kind);
 int lull_voice_param_index(const lull_voice_class *vc, const char *name);
 int lull_voice_kind_count(void);
 const lull_voice_class *lull_voice_kind_at(int i);
-/* "binaural, noise, ..." for messages.  [NRT] */
+/* "binaural, noise, ..." for messages.  Thread-safe: built once, on the
+ * first call, under pthread_once.  [NRT] */
 const char *lull_voice_kind_list(void);
 
 extern const lull_voice_class lull_voice_binaural;

@@ -199,6 +199,44 @@ static int tokenize(parser *p, const char *line, token *tok)
     return n;
 }
 
+/* ---------------------------------------------------------------- numbers */
+
+/* The end of the decimal number at the start of `s`: an optional sign,
+ * digits with an optional fraction, an optional exponent (e-3).  strtod
+ * alone also reads hexadecimal (0x100), "inf" and "nan"; a value whose
+ * strtod end is not this end is not written in decimal and is refused. */
+static const char *decimal_end(const char *s)
+{
+    const char *c = s;
+    if (*c == '+' || *c == '-')
+        c++;
+    const char *digits = c;
+    while (isdigit((unsigned char)*c))
+        c++;
+    int n = (int)(c - digits);
+    if (*c == '.') {
+        const char *f = ++c;
+        while (isdigit((unsigned char)*c))
+            c++;
+        n += (int)(c - f);
+        if (n == 0)
+            return s;
+    }
+    if (n == 0)
+        return s;
+    if (*c == 'e' || *c == 'E') {
+        const char *e = c + 1;
+        if (*e == '+' || *e == '-')
+            e++;
+        if (isdigit((unsigned char)*e)) {
+            while (isdigit((unsigned char)*e))
+                e++;
+            c = e;
+        }
+    }
+    return c;
+}
+
 /* ----------------------------------------------------------------- times */
 
 /* Parse an unsigned decimal "123.456" into whole and fraction-of-unit parts
@@ -437,6 +475,11 @@ static int parse_value(parser *p, const lull_param_desc *d, const char *text, in
         errno = 0;
         char *end;
         double v = strtod(text, &end);
+        if (end != decimal_end(text)) {
+            ERR(p, col, "%s: numbers are written in decimal, such as 256 or 0.5 (got '%s')",
+                d->name, text);
+            return -1;
+        }
         if (errno == ERANGE || !isfinite(v) || fabs(v) > 1e9) {
             ERR(p, col, "%s: number '%s' is out of range", d->name, text);
             return -1;
@@ -569,7 +612,7 @@ static int breath_rate(parser *p, const lull_voice_class *vc, const token *t, in
     const int col = t->col + t->eq + 1;
     char *end = NULL;
     const double per_min = isdigit((unsigned char)*v) || *v == '.' ? strtod(v, &end) : NAN;
-    if (!end || strcmp(end, "/min") != 0 || !isfinite(per_min)) {
+    if (!end || end != decimal_end(v) || strcmp(end, "/min") != 0 || !isfinite(per_min)) {
         ERR(p, col, "rate: expected breaths a minute such as 6/min (got '%s')", v);
         return -1;
     }
@@ -1687,7 +1730,10 @@ int lull_read_script_file(const char *path, const lull_load_config *cfg, char **
                 free(buf);
                 lull_set_error("%s: the script is larger than %u bytes", path, MAX_SCRIPT_BYTES);
                 if (cfg && cfg->on_diag) {
-                    lull_diag d = { LULL_SEVERITY_ERROR, path, 1, 1, "the script is too large to be a session script", "" };
+                    char msg[96];
+                    snprintf(msg, sizeof msg, "the script is too large to be a session script (the limit is %u MiB)",
+                             MAX_SCRIPT_BYTES / (1024u * 1024u));
+                    lull_diag d = { LULL_SEVERITY_ERROR, path, 1, 1, msg, "" };
                     cfg->on_diag(cfg->user, &d);
                 }
                 return LULL_ERR_SCRIPT;

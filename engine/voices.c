@@ -5,6 +5,7 @@
  */
 #include "lull_voice.h"
 
+#include <pthread.h>
 #include <string.h>
 
 static const lull_voice_class *const registry[] = {
@@ -44,15 +45,22 @@ int lull_voice_param_index(const lull_voice_class *vc, const char *name)
     return -1;
 }
 
+/* Built once, under pthread_once, so two threads asking for it first at the
+ * same moment (two scripts loading with errors) never see it half written. */
+static char kind_list[256];
+static pthread_once_t kind_list_once = PTHREAD_ONCE_INIT;
+
+static void build_kind_list(void)
+{
+    for (int i = 0; i < N_KINDS; i++) {
+        if (i)
+            strncat(kind_list, ", ", sizeof kind_list - strlen(kind_list) - 1);
+        strncat(kind_list, registry[i]->kind, sizeof kind_list - strlen(kind_list) - 1);
+    }
+}
+
 const char *lull_voice_kind_list(void)
 {
-    static char list[256];
-    if (!list[0]) {
-        for (int i = 0; i < N_KINDS; i++) {
-            if (i)
-                strncat(list, ", ", sizeof list - strlen(list) - 1);
-            strncat(list, registry[i]->kind, sizeof list - strlen(list) - 1);
-        }
-    }
-    return list;
+    pthread_once(&kind_list_once, build_kind_list);
+    return kind_list;
 }

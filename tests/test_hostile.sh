@@ -65,7 +65,7 @@ refused ctrl.lull "ctrl.lull:1:"
 # A 100 MB script is refused after reading at most the limit.
 yes '# a comment line of a hundred MB script, padded to be long enough ....' |
     head -c 104857600 >huge.lull
-refused huge.lull "huge.lull:1:1: error: the script is too large"
+refused huge.lull "huge.lull:1:1: error: the script is too large to be a session script (the limit is 16 MiB)"
 # An endless input.
 run 2 check /dev/zero
 has err.txt "/dev/zero"
@@ -107,7 +107,9 @@ val() {
     grep -Eq '^num.lull:1:(18|2[0-9]|3[0-9]): error: ' err.txt || fail "carrier=$1: $(cat err.txt)"
     [ -s out.txt ] && fail "check of carrier=$1 printed on stdout"
 }
-for v in nan NaN inf -inf infinity 1e308 1e999 -1e308 1e-400 '' 200Hzz 200..0 ++200 9999999999999999999999; do
+# (hexadecimal, which strtod reads, is refused too: numbers are decimal)
+for v in nan NaN inf -inf infinity 1e308 1e999 -1e308 1e-400 '' 200Hzz 200..0 ++200 9999999999999999999999 \
+    0x100 0x100Hz 0XC8 0x1p8; do
     val "$v"
 done
 for g in 'gain=nan' 'gain=infdB' 'gain=1e308dB' 'beat=nan' 'beat=1e999Hz'; do

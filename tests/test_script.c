@@ -12,8 +12,10 @@
  */
 #include "lull.h"
 #include "lull_internal.h"
+#include "lull_voice.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,6 +164,17 @@ static void test_errors(void)
     EXPECT_ERROR(V "0:01 d beat=4Hz gain=-6Hz\n", 2, 24, "bad unit 'Hz'|gain|dB");
     EXPECT_ERROR(V "0:01 master gain=-6k\n", 2, 20, "bad unit 'k'|dB");
     EXPECT_ERROR(V "0:01 d carrier=abc\n", 2, 16, "carrier|expected a number");
+    /* numbers are decimal: strtod's hexadecimal, inf and nan are refused, at
+     * the value (exponents are decimal and stay allowed) */
+    EXPECT_ERROR("voice d binaural carrier=0x100\n", 1, 26, "carrier|decimal|0x100");
+    EXPECT_ERROR("voice d binaural carrier=0X1p8Hz\n", 1, 26, "carrier|decimal");
+    EXPECT_ERROR(V "0:01 d gain=-0x6dB\n", 2, 13, "gain|decimal");
+    EXPECT_ERROR(V "0:01 d beat=+0x4\n", 2, 13, "beat|decimal");
+    EXPECT_ERROR(V "0:01 d carrier=inf\n", 2, 16, "carrier|expected a number");
+    EXPECT_ERROR(V "0:01 d carrier=-nan\n", 2, 16, "carrier|expected a number");
+    EXPECT_ERROR(V "0:01 d carrier=infinity\n", 2, 16, "carrier|expected a number");
+    EXPECT_ERROR("voice p pacer rate=0x6/min\n", 1, 20, "rate|6/min");
+    EXPECT_ERROR("voice p pacer rate=inf/min\n", 1, 20, "rate|6/min");
     /* time going backwards: at the time, naming both times */
     EXPECT_ERROR(V "0:10 d gain=-3dB\n0:05 d gain=-6dB\n", 3, 1, "0:05|0:10|backwards");
     EXPECT_ERROR(V "1:00 d gain=-3dB\n59s d gain=-6dB\n", 3, 1, "backwards");
@@ -371,6 +384,13 @@ static void test_values_and_events(void)
               "inspection");
         CHECK(lull_script_voice_name(s, 5) == NULL, "bounds");
     }
+    lull_script_free(&s);
+
+    /* Decimal exponents are still numbers: 2.5e2 Hz, 1E1 Hz, -3e0 dB. */
+    s = EXPECT_OK("voice d binaural carrier=2.5e2Hz beat=1E1 gain=-3e0dB\n1s end\n");
+    if (s)
+        CHECK(s->voices[0].values[0] == 250.0 && s->voices[0].values[1] == 10.0 &&
+                  s->voices[0].values[2] == -3.0, "exponents");
     lull_script_free(&s);
 
     /* Binaural defaults: 200 Hz, 10 Hz, -12 dB. */
@@ -638,8 +658,45 @@ static void test_include(void)
     rmdir(dir);
 }
 
+/* lull_voice_kind_list() (in every "unknown voice kind" message) is built
+ * on its first call; threads that make that first call at the same moment
+ * must all get the whole list (under TSan, make check-all, any race in
+ * building it is reported). */
+#define KIND_THREADS 8
+static pthread_barrier_t kind_barrier;
+
+static void *kind_list_thread(void *arg)
+{
+    pthread_barrier_wait(&kind_barrier);
+    *(const char **)arg = lull_voice_kind_list();
+    return NULL;
+}
+
+static void test_kind_list_threads(void)
+{
+    char want[256] = "";
+    for (int i = 0; i < lull_voice_kind_count(); i++) {
+        if (i)
+            strcat(want, ", ");
+        strcat(want, lull_voice_kind_at(i)->kind);
+    }
+    pthread_t t[KIND_THREADS];
+    const char *got[KIND_THREADS] = { 0 };
+    pthread_barrier_init(&kind_barrier, NULL, KIND_THREADS);
+    for (int i = 0; i < KIND_THREADS; i++)
+        pthread_create(&t[i], NULL, kind_list_thread, &got[i]);
+    for (int i = 0; i < KIND_THREADS; i++)
+        pthread_join(t[i], NULL);
+    pthread_barrier_destroy(&kind_barrier);
+    for (int i = 0; i < KIND_THREADS; i++)
+        CHECK(got[i] && !strcmp(got[i], want), "thread %d got '%s', want '%s'", i,
+              got[i] ? got[i] : "(null)", want);
+}
+
 int main(void)
 {
+    /* First, before any script is parsed, so the list is not built yet. */
+    test_kind_list_threads();
     test_errors();
     test_times();
     test_values_and_events();
