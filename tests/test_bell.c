@@ -8,6 +8,7 @@
  * MIT licence; see LICENSE.
  */
 #include "analysis.h"
+#include "check.h"
 #include "lull.h"
 #include "lull_voice.h"
 #include "voice_harness.h"
@@ -23,43 +24,12 @@
 
 enum { FREQ = 0, GAIN, DECAY, STRIKE };
 
-static int failures;
-
-#define CHECK(cond, ...)                                \
-    do {                                                \
-        if (!(cond)) {                                  \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-            printf(__VA_ARGS__);                        \
-            printf("\n");                               \
-            failures++;                                 \
-        }                                               \
-    } while (0)
-
 static const lull_voice_class *vc = &lull_voice_bell;
-
-static float *buf(long n)
-{
-    float *p = calloc((size_t)n, sizeof(float));
-    if (!p) {
-        fprintf(stderr, "out of memory\n");
-        exit(1);
-    }
-    return p;
-}
 
 static void test_class(void)
 {
-    CHECK(strcmp(vc->kind, "bell") == 0, "kind");
-    CHECK(lull_voice_find("bell") == vc, "registered");
-    CHECK(vc->n_params == 4 && lull_voice_param_index(vc, "freq") == FREQ
-              && lull_voice_param_index(vc, "gain") == GAIN
-              && lull_voice_param_index(vc, "decay") == DECAY
-              && lull_voice_param_index(vc, "strike") == STRIKE,
-          "parameters");
-    for (int p = 0; p < vc->n_params; p++)
-        CHECK(vc->params[p].help && vc->params[p].min <= vc->params[p].def
-                  && vc->params[p].def <= vc->params[p].max,
-              "parameter %s described", vc->params[p].name);
+    static const char *const names[] = { "freq", "gain", "decay", "strike" };
+    failures += vh_check_class(vc, "bell", names, 4);
 }
 
 /* Render n frames with strikes: strike value k+1 set at frames at[k] (a
@@ -89,7 +59,7 @@ static void test_ring(void)
 {
     const long n = (long)(8.0 * RATE);
     const double gain = 0.5, decay = 2.0;
-    float *L = buf(n), *R = buf(n);
+    float *L = check_buf(n), *R = check_buf(n);
     vh_sched s = vh_defaults(vc);
     vh_set(&s, FREQ, 500.0);
     vh_set(&s, GAIN, gain);
@@ -140,7 +110,7 @@ static void test_ring(void)
     /* The ring dies to exact silence (no denormal tail). */
     vh_sched q = s;
     vh_set(&q, DECAY, 0.05);
-    float *tail_l = buf(48000), *tail_r = buf(48000);
+    float *tail_l = check_buf(48000), *tail_r = check_buf(48000);
     vh_render(vc, st, &q, n, 48000, tail_l, tail_r, VH_SPLIT_SEGMENT);
     CHECK(tail_l[47999] == 0.0f, "decays to exact zero");
     free(tail_l);
@@ -157,8 +127,8 @@ static void test_splits(void)
     const long at[] = { 1000, 1000 + 2 * DECLICK, 60000, 60400, 120000 };
     const double val[] = { 1.0, 2.0, 3.0, 4.0, 5.0 };
     for (int k = 0; k < 3; k++) {
-        L[k] = buf(n);
-        R[k] = buf(n);
+        L[k] = check_buf(n);
+        R[k] = check_buf(n);
         vh_sched s = vh_defaults(vc);
         vh_glide(&s, FREQ, 1200.0, 0, n);
         vh_glide(&s, DECAY, 0.5, 0, n);
@@ -194,7 +164,7 @@ static void test_script(void)
     lull_engine_config cfg = lull_engine_config_init();
     CHECK(lull_engine_create(s, &cfg, &e) == LULL_OK, "engine");
     const long n = (long)lull_engine_length_frames(e);
-    float *io = buf(2 * n), *L = buf(n);
+    float *io = check_buf(2 * n), *L = check_buf(n);
     lull_engine_process(e, io, (int)(n < 4096 ? n : 4096));
     for (long t = 4096; t < n; t += 777)
         lull_engine_process(e, io + 2 * t, (int)(n - t < 777 ? n - t : 777));
@@ -217,13 +187,7 @@ static void test_script(void)
 
 static void test_fuzz(void)
 {
-    for (uint64_t seed = 1; seed <= 4; seed++) {
-        double peak;
-        const long bad = vh_fuzz(vc, RATE, seed, 20.0, 2.0, &peak);
-        printf("fuzz seed %llu: %ld bad samples, peak %.4f (bound 2.0 = +6 dB)\n",
-               (unsigned long long)seed, bad, peak);
-        CHECK(bad == 0, "fuzz produced NaN/Inf or out-of-range output");
-    }
+    failures += vh_fuzz_check(vc, RATE, 4, 20.0, 2.0);
 }
 
 int main(void)
@@ -233,10 +197,5 @@ int main(void)
     test_splits();
     test_script();
     test_fuzz();
-    if (failures) {
-        printf("test_bell: %d failure(s)\n", failures);
-        return 1;
-    }
-    printf("test_bell: all passed\n");
-    return 0;
+    return check_done("test_bell");
 }

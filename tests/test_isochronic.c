@@ -16,6 +16,7 @@
  * MIT licence; see LICENSE.
  */
 #include "analysis.h"
+#include "check.h"
 #include "lull_voice.h"
 #include "voice_harness.h"
 
@@ -30,29 +31,7 @@
 
 enum { TONE = 0, PRATE, GAIN, DUTY };
 
-static int failures;
-
-#define CHECK(cond, ...)                                \
-    do {                                                \
-        if (!(cond)) {                                  \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-            printf(__VA_ARGS__);                        \
-            printf("\n");                               \
-            failures++;                                 \
-        }                                               \
-    } while (0)
-
 static const lull_voice_class *vc = &lull_voice_isochronic;
-
-static float *buf(long n)
-{
-    float *p = calloc((size_t)n, sizeof(float));
-    if (!p) {
-        fprintf(stderr, "out of memory\n");
-        exit(1);
-    }
-    return p;
-}
 
 /* The documented edge length, in seconds. */
 static double edge_sec(double rate_hz, double duty)
@@ -76,7 +55,7 @@ static double cross_at(const float *env, long i, double level)
 static pulses measure(const float *x, long begin, long end, double gain)
 {
     const long n = end - begin - 2 * QUARTER;
-    float *env = buf(n);
+    float *env = check_buf(n);
     for (long i = 0; i < n; i++) {
         const double a = x[begin + i], b = x[begin + i + QUARTER], c = x[begin + i + 2 * QUARTER];
         env[i] = (float)(sqrt(b * b + 0.5 * (a * a + c * c)) / gain);
@@ -125,24 +104,16 @@ static pulses measure(const float *x, long begin, long end, double gain)
 
 static void test_class(void)
 {
-    CHECK(strcmp(vc->kind, "isochronic") == 0, "kind");
-    CHECK(lull_voice_find("isochronic") == vc, "registered");
-    CHECK(vc->n_params == 4, "n_params");
-    CHECK(lull_voice_param_index(vc, "tone") == TONE && lull_voice_param_index(vc, "rate") == PRATE
-              && lull_voice_param_index(vc, "gain") == GAIN && lull_voice_param_index(vc, "duty") == DUTY,
-          "parameter order");
+    static const char *const names[] = { "tone", "rate", "gain", "duty" };
+    failures += vh_check_class(vc, "isochronic", names, 4);
     CHECK(vc->params[DUTY].def == 0.5, "duty defaults to 0.5");
-    for (int p = 0; p < vc->n_params; p++)
-        CHECK(vc->params[p].help && vc->params[p].min <= vc->params[p].def
-                  && vc->params[p].def <= vc->params[p].max,
-              "parameter %s described", vc->params[p].name);
 }
 
 /* Steady pulses: rate, duty, edge length, tone, peak, click bound. */
 static void steady(double rate_hz, double duty, double gain)
 {
     const long n = 480000; /* 10 s */
-    float *L = buf(n), *R = buf(n);
+    float *L = check_buf(n), *R = check_buf(n);
     vh_sched s = vh_defaults(vc);
     vh_set(&s, TONE, 1000.0);
     vh_set(&s, PRATE, rate_hz);
@@ -182,7 +153,7 @@ static void test_glide(void)
 {
     /* rate 4 -> 10 Hz, duty 0.5 -> 0.3, gain 0.2 -> 0.8 over 5 s, then hold. */
     const long glide_n = 240000, hold_n = 480000, n = glide_n + hold_n;
-    float *L = buf(n), *R = buf(n);
+    float *L = check_buf(n), *R = check_buf(n);
     vh_sched s = vh_defaults(vc);
     vh_set(&s, TONE, 1000.0);
     vh_set(&s, PRATE, 4.0);
@@ -223,13 +194,7 @@ static void test_glide(void)
 
 static void test_fuzz(void)
 {
-    for (uint64_t seed = 1; seed <= 4; seed++) {
-        double peak;
-        const long bad = vh_fuzz(vc, RATE, seed, 20.0, 2.0, &peak);
-        printf("fuzz seed %llu: %ld bad samples, peak %.4f (bound 2.0 = +6 dB)\n",
-               (unsigned long long)seed, bad, peak);
-        CHECK(bad == 0, "fuzz produced NaN/Inf or out-of-range output");
-    }
+    failures += vh_fuzz_check(vc, RATE, 4, 20.0, 2.0);
 }
 
 int main(void)
@@ -241,10 +206,5 @@ int main(void)
     steady(40.0, 0.5, 0.5);
     test_glide();
     test_fuzz();
-    if (failures) {
-        printf("test_isochronic: %d failure(s)\n", failures);
-        return 1;
-    }
-    printf("test_isochronic: all passed\n");
-    return 0;
+    return check_done("test_isochronic");
 }

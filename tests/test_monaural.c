@@ -5,6 +5,7 @@
  * MIT licence; see LICENSE.
  */
 #include "analysis.h"
+#include "check.h"
 #include "lull_voice.h"
 #include "voice_harness.h"
 
@@ -18,48 +19,18 @@
 
 enum { CARRIER = 0, BEAT, GAIN };
 
-static int failures;
-
-#define CHECK(cond, ...)                                \
-    do {                                                \
-        if (!(cond)) {                                  \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-            printf(__VA_ARGS__);                        \
-            printf("\n");                               \
-            failures++;                                 \
-        }                                               \
-    } while (0)
-
 static const lull_voice_class *vc = &lull_voice_monaural;
-
-static float *buf(long n)
-{
-    float *p = calloc((size_t)n, sizeof(float));
-    if (!p) {
-        fprintf(stderr, "out of memory\n");
-        exit(1);
-    }
-    return p;
-}
 
 static void test_class(void)
 {
-    CHECK(strcmp(vc->kind, "monaural") == 0, "kind");
-    CHECK(lull_voice_find("monaural") == vc, "registered");
-    CHECK(vc->n_params == 3, "n_params");
-    CHECK(lull_voice_param_index(vc, "carrier") == CARRIER && lull_voice_param_index(vc, "beat") == BEAT
-              && lull_voice_param_index(vc, "gain") == GAIN,
-          "parameter order");
-    for (int p = 0; p < vc->n_params; p++)
-        CHECK(vc->params[p].help && vc->params[p].min <= vc->params[p].def
-                  && vc->params[p].def <= vc->params[p].max,
-              "parameter %s described", vc->params[p].name);
+    static const char *const names[] = { "carrier", "beat", "gain" };
+    failures += vh_check_class(vc, "monaural", names, 3);
 }
 
 static void test_steady(void)
 {
     const long n = 480000; /* 10 s */
-    float *L = buf(n), *R = buf(n), *sq = buf(n);
+    float *L = check_buf(n), *R = check_buf(n), *sq = check_buf(n);
     vh_sched s = vh_defaults(vc);
     vh_set(&s, CARRIER, 200.0);
     vh_set(&s, BEAT, 10.0);
@@ -97,7 +68,7 @@ static void test_steady(void)
         L[i] = R[i] = 1.0f;
     vc->init(st, &(lull_voice_ctx){ RATE, 1 }, (double[]){ 200.0, 10.0, 0.5 });
     vh_render(vc, st, &s, 0, 4800, L, R, VH_SPLIT_SEGMENT);
-    float *L2 = buf(4800), *R2 = buf(4800);
+    float *L2 = check_buf(4800), *R2 = check_buf(4800);
     vc->init(st, &(lull_voice_ctx){ RATE, 1 }, (double[]){ 200.0, 10.0, 0.5 });
     vh_render(vc, st, &s, 0, 4800, L2, R2, VH_SPLIT_SEGMENT);
     int adds = 1;
@@ -116,7 +87,7 @@ static void test_peak(void)
 {
     /* gain 0 dB: the sum peaks at 1.0 once per beat and never above. */
     const long n = 480000;
-    float *L = buf(n), *R = buf(n);
+    float *L = check_buf(n), *R = check_buf(n);
     vh_sched s = vh_defaults(vc);
     vh_set(&s, CARRIER, 1000.0);
     vh_set(&s, BEAT, 7.0);
@@ -136,7 +107,7 @@ static void test_peak(void)
 static void test_glide(void)
 {
     const long glide_n = 240000, hold_n = 480000, n = glide_n + hold_n;
-    float *L = buf(n), *R = buf(n);
+    float *L = check_buf(n), *R = check_buf(n);
     vh_sched s = vh_defaults(vc);
     vh_set(&s, CARRIER, 200.0);
     vh_set(&s, BEAT, 10.0);
@@ -167,13 +138,7 @@ static void test_glide(void)
 
 static void test_fuzz(void)
 {
-    for (uint64_t seed = 1; seed <= 4; seed++) {
-        double peak;
-        const long bad = vh_fuzz(vc, RATE, seed, 20.0, 2.0, &peak);
-        printf("fuzz seed %llu: %ld bad samples, peak %.4f (bound 2.0 = +6 dB)\n",
-               (unsigned long long)seed, bad, peak);
-        CHECK(bad == 0, "fuzz produced NaN/Inf or out-of-range output");
-    }
+    failures += vh_fuzz_check(vc, RATE, 4, 20.0, 2.0);
 }
 
 int main(void)
@@ -183,10 +148,5 @@ int main(void)
     test_peak();
     test_glide();
     test_fuzz();
-    if (failures) {
-        printf("test_monaural: %d failure(s)\n", failures);
-        return 1;
-    }
-    printf("test_monaural: all passed\n");
-    return 0;
+    return check_done("test_monaural");
 }

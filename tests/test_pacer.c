@@ -14,6 +14,7 @@
  * MIT licence; see LICENSE.
  */
 #include "analysis.h"
+#include "check.h"
 #include "lull.h"
 #include "lull_voice.h"
 #include "voice_harness.h"
@@ -30,29 +31,7 @@
 
 enum { INHALE = 0, EXHALE, HOLD, HOLD_OUT, TONE, DEPTH, GAIN, LOW };
 
-static int failures;
-
-#define CHECK(cond, ...)                                \
-    do {                                                \
-        if (!(cond)) {                                  \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-            printf(__VA_ARGS__);                        \
-            printf("\n");                               \
-            failures++;                                 \
-        }                                               \
-    } while (0)
-
 static const lull_voice_class *vc = &lull_voice_pacer;
-
-static float *buf(long n)
-{
-    float *p = calloc((size_t)n, sizeof(float));
-    if (!p) {
-        fprintf(stderr, "out of memory\n");
-        exit(1);
-    }
-    return p;
-}
 
 typedef struct crossings {
     double up[256], down[256]; /* seconds */
@@ -109,16 +88,8 @@ static void breath_crossings(const float *x, long n, double gain, double low, cr
 
 static void test_class(void)
 {
-    CHECK(strcmp(vc->kind, "pacer") == 0, "kind");
-    CHECK(lull_voice_find("pacer") == vc, "registered");
-    CHECK(vc->n_params == 8, "n_params");
-    const char *names[] = { "inhale", "exhale", "hold", "hold-out", "tone", "depth", "gain", "low" };
-    for (int p = 0; p < 8; p++) {
-        CHECK(lull_voice_param_index(vc, names[p]) == p, "parameter %s", names[p]);
-        CHECK(vc->params[p].help && vc->params[p].min <= vc->params[p].def
-                  && vc->params[p].def <= vc->params[p].max,
-              "parameter %s described", vc->params[p].name);
-    }
+    static const char *const names[] = { "inhale", "exhale", "hold", "hold-out", "tone", "depth", "gain", "low" };
+    failures += vh_check_class(vc, "pacer", names, 8);
     CHECK(vc->params[INHALE].def == 4.0 && vc->params[EXHALE].def == 6.0 && vc->params[HOLD].def == 0.0
               && vc->params[TONE].def == 220.0,
           "defaults inhale=4s exhale=6s hold=0s tone=220Hz");
@@ -131,7 +102,7 @@ static void test_steady(double in, double hold, double ex, double hold_out)
     const double period = in + hold + ex + hold_out;
     const long n = (long)((6.0 * period + 1.0) * RATE);
     const double gain = 0.5, low = 0.25, depth = 3.0;
-    float *L = buf(n), *R = buf(n);
+    float *L = check_buf(n), *R = check_buf(n);
     vh_sched s = vh_defaults(vc);
     vh_set(&s, INHALE, in);
     vh_set(&s, EXHALE, ex);
@@ -268,7 +239,7 @@ static void test_glide(void)
 {
     const long n = (long)(200.0 * RATE);
     const double gain = 0.5, low = 0.25;
-    float *L = buf(n), *R = buf(n);
+    float *L = check_buf(n), *R = check_buf(n);
     vh_sched s = vh_defaults(vc);
     vh_set(&s, GAIN, gain);
     vh_set(&s, LOW, low);
@@ -327,7 +298,7 @@ static float *render_left(const lull_script *s, long *frames)
     if (lull_engine_create(s, &cfg, &e) != LULL_OK)
         return NULL;
     const long n = (long)lull_engine_length_frames(e);
-    float *L = buf(n), *io = buf(2 * 1000);
+    float *L = check_buf(n), *io = check_buf(2 * 1000);
     for (long t = 0; t < n; t += 1000) {
         const int k = (int)(n - t < 1000 ? n - t : 1000);
         lull_engine_process(e, io, k);
@@ -423,13 +394,7 @@ static void test_script(void)
 
 static void test_fuzz(void)
 {
-    for (uint64_t seed = 1; seed <= 4; seed++) {
-        double peak;
-        const long bad = vh_fuzz(vc, RATE, seed, 30.0, 2.0, &peak);
-        printf("fuzz seed %llu: %ld bad samples, peak %.4f (bound 2.0 = +6 dB)\n",
-               (unsigned long long)seed, bad, peak);
-        CHECK(bad == 0, "fuzz produced NaN/Inf or out-of-range output");
-    }
+    failures += vh_fuzz_check(vc, RATE, 4, 30.0, 2.0);
 }
 
 int main(void)
@@ -441,10 +406,5 @@ int main(void)
     test_glide();
     test_script();
     test_fuzz();
-    if (failures) {
-        printf("test_pacer: %d failure(s)\n", failures);
-        return 1;
-    }
-    printf("test_pacer: all passed\n");
-    return 0;
+    return check_done("test_pacer");
 }

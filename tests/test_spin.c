@@ -8,6 +8,7 @@
  * MIT licence; see LICENSE.
  */
 #include "analysis.h"
+#include "check.h"
 #include "lull_voice.h"
 #include "voice_harness.h"
 
@@ -21,29 +22,7 @@
 
 enum { WIDTH = 0, SRATE, GAIN };
 
-static int failures;
-
-#define CHECK(cond, ...)                                \
-    do {                                                \
-        if (!(cond)) {                                  \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-            printf(__VA_ARGS__);                        \
-            printf("\n");                               \
-            failures++;                                 \
-        }                                               \
-    } while (0)
-
 static const lull_voice_class *vc = &lull_voice_spin;
-
-static float *buf(long n)
-{
-    float *p = calloc((size_t)n, sizeof(float));
-    if (!p) {
-        fprintf(stderr, "out of memory\n");
-        exit(1);
-    }
-    return p;
-}
 
 static void render(const vh_sched *s, long n, float *L, float *R, int split)
 {
@@ -54,15 +33,8 @@ static void render(const vh_sched *s, long n, float *L, float *R, int split)
 
 static void test_class(void)
 {
-    CHECK(strcmp(vc->kind, "spin") == 0, "kind");
-    CHECK(lull_voice_find("spin") == vc, "registered");
-    CHECK(vc->n_params == 3 && lull_voice_param_index(vc, "width") == WIDTH
-              && lull_voice_param_index(vc, "rate") == SRATE && lull_voice_param_index(vc, "gain") == GAIN,
-          "parameters");
-    for (int p = 0; p < vc->n_params; p++)
-        CHECK(vc->params[p].help && vc->params[p].min <= vc->params[p].def
-                  && vc->params[p].def <= vc->params[p].max,
-              "parameter %s described", vc->params[p].name);
+    static const char *const names[] = { "width", "rate", "gain" };
+    failures += vh_check_class(vc, "spin", names, 3);
 }
 
 /* Inter-aural delay (left minus right, in microseconds) of the window
@@ -103,7 +75,7 @@ static double itd_at(const float *L, const float *R, long c, long half, int max_
 static void test_itd(double width_us, double rate_hz)
 {
     const long n = (long)(8.0 * RATE);
-    float *L = buf(n), *R = buf(n);
+    float *L = check_buf(n), *R = check_buf(n);
     vh_sched s = vh_defaults(vc);
     vh_set(&s, WIDTH, width_us);
     vh_set(&s, SRATE, rate_hz);
@@ -139,7 +111,7 @@ static void test_spectrum(void)
 {
     const long n = (long)(60.0 * RATE);
     const size_t seg = 65536;
-    float *L = buf(n), *R = buf(n);
+    float *L = check_buf(n), *R = check_buf(n);
     double *psd = calloc(seg / 2 + 1, sizeof *psd);
     vh_sched s = vh_defaults(vc);
     vh_set(&s, WIDTH, 1000.0);
@@ -167,7 +139,7 @@ static void test_spectrum(void)
 static void test_width_zero_and_clicks(void)
 {
     const long n = (long)(10.0 * RATE);
-    float *L = buf(n), *R = buf(n), *L2 = buf(n), *R2 = buf(n);
+    float *L = check_buf(n), *R = check_buf(n), *L2 = check_buf(n), *R2 = check_buf(n);
     vh_sched s = vh_defaults(vc);
     vh_set(&s, WIDTH, 0.0);
     vh_set(&s, SRATE, 3.0);
@@ -207,14 +179,9 @@ static void test_width_zero_and_clicks(void)
 
 static void test_fuzz(void)
 {
-    for (uint64_t seed = 1; seed <= 3; seed++) {
-        double peak;
-        /* Pink noise at +6 dB has an RMS of 1.41; 12 is far past any peak
-         * it can reach and catches only a broken state. */
-        const long bad = vh_fuzz(vc, RATE, seed, 20.0, 12.0, &peak);
-        printf("fuzz seed %llu: %ld bad samples, peak %.4f\n", (unsigned long long)seed, bad, peak);
-        CHECK(bad == 0, "fuzz produced NaN/Inf or out-of-range output");
-    }
+    /* Pink noise at +6 dB has an RMS of 1.41; 12 is far past any peak
+     * it can reach and catches only a broken state. */
+    failures += vh_fuzz_check(vc, RATE, 3, 20.0, 12.0);
 }
 
 int main(void)
@@ -226,10 +193,5 @@ int main(void)
     test_spectrum();
     test_width_zero_and_clicks();
     test_fuzz();
-    if (failures) {
-        printf("test_spin: %d failure(s)\n", failures);
-        return 1;
-    }
-    printf("test_spin: all passed\n");
-    return 0;
+    return check_done("test_spin");
 }

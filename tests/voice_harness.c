@@ -215,3 +215,49 @@ long vh_fuzz(const lull_voice_class *vc, double rate_hz, uint64_t seed, double s
     *peak = pk;
     return bad;
 }
+
+int vh_check_class(const lull_voice_class *vc, const char *kind, const char *const *names, int n)
+{
+    int bad = 0;
+    if (strcmp(vc->kind, kind) != 0) {
+        printf("FAIL class: kind is \"%s\", want \"%s\"\n", vc->kind, kind);
+        bad++;
+    }
+    if (lull_voice_find(kind) != vc) {
+        printf("FAIL class: \"%s\" is not registered as this class\n", kind);
+        bad++;
+    }
+    if (vc->n_params != n) {
+        printf("FAIL class: %d parameters, want %d\n", vc->n_params, n);
+        bad++;
+    }
+    for (int p = 0; p < n; p++)
+        if (lull_voice_param_index(vc, names[p]) != p) {
+            printf("FAIL class: parameter \"%s\" is not number %d\n", names[p], p);
+            bad++;
+        }
+    for (int p = 0; p < vc->n_params; p++) {
+        const lull_param_desc *d = &vc->params[p];
+        if (!d->help || !(d->min <= d->def && d->def <= d->max)) {
+            printf("FAIL class: parameter %s is not described (help, min <= default <= max)\n", d->name);
+            bad++;
+        }
+    }
+    return bad;
+}
+
+int vh_fuzz_check(const lull_voice_class *vc, double rate_hz, int seeds, double seconds, double bound)
+{
+    int bad_runs = 0;
+    for (uint64_t seed = 1; seed <= (uint64_t)seeds; seed++) {
+        double peak;
+        const long bad = vh_fuzz(vc, rate_hz, seed, seconds, bound, &peak);
+        printf("fuzz seed %llu: %ld bad samples, peak %.4f (bound %.1f)\n", (unsigned long long)seed, bad,
+               peak, bound);
+        if (bad != 0) {
+            printf("FAIL fuzz seed %llu: NaN/Inf or output beyond %.1f\n", (unsigned long long)seed, bound);
+            bad_runs++;
+        }
+    }
+    return bad_runs;
+}

@@ -60,6 +60,16 @@ int vh_split_invariant(const lull_voice_class *vc, double rate_hz, const vh_sche
 long vh_fuzz(const lull_voice_class *vc, double rate_hz, uint64_t seed, double seconds,
              double bound, double *peak);
 
+/* The class is registered as `kind` and has exactly the n parameters
+ * `names`, in that order, each with help text and min <= default <= max.
+ * Prints a FAIL line per fault and returns how many there were. */
+int vh_check_class(const lull_voice_class *vc, const char *kind, const char *const *names, int n);
+
+/* vh_fuzz() with seeds 1..`seeds`, `seconds` each; prints each run and
+ * returns the number of runs that produced a non-finite sample or one
+ * beyond `bound`. */
+int vh_fuzz_check(const lull_voice_class *vc, double rate_hz, int seeds, double seconds, double bound);
+
 /* dB -> linear, as the mixer converts. */
 double vh_db(double db);
 
