@@ -11,7 +11,7 @@ include(CMakePackageConfigHelpers)
 # The pkg-config modules liblull links, as PREFIX=module (PkgConfig::PREFIX
 # in CMake).  They become lull.pc's Requires.private and are looked up again
 # by lullConfig.cmake for lull::lull_static.  Add new dependencies here.
-set(LULL_PKG_DEPS SNDFILE=sndfile SAMPLERATE=samplerate EBUR128=libebur128
+set(LULL_PKG_DEPS SNDFILE=sndfile SAMPLERATE=samplerate SOXR=soxr EBUR128=libebur128
   PORTAUDIO=portaudio-2.0 ALSA=alsa JACK=jack)
 set(LULL_PC_REQUIRES_PRIVATE "")
 set(LULL_CONFIG_PKG_DEPS "")

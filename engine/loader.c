@@ -1,6 +1,7 @@
 /*
- * loader.c - the clip loader thread: libsndfile decodes, libsamplerate
- * converts to the engine's rate, lock-free rings carry the audio to the
+ * loader.c - the clip loader thread: libsndfile decodes, the converter in
+ * resample.c (libsoxr, or libsamplerate for `linear`) converts to the
+ * engine's rate, lock-free rings carry the audio to the
  * audio thread.  Non-real-time except lull_stream_read and
  * lull_loader_publish/seek, which are [RT] (atomics only).  The protocol is
  * described in loader.h.
@@ -11,16 +12,29 @@
  * for the loader, never the other way round, so the output is the same as
  * with an infinitely fast disk.
  *
- * Resampler alignment.  libsamplerate's sinc converters are centred: with
- * the stream flushed by end_of_input, an impulse at input frame 0 comes out
- * at output frame 0, so a clip starts on its exact frame with nothing to
- * compensate.  The linear converter lags by one input frame; those output
- * frames are dropped (drop_frames), so it lands on the same frame to within
- * a fraction of a frame.
+ * Loop cache.  A looping clip whose period is a whole number of output
+ * frames (30 s at 44.1 kHz is exactly 1,440,000 frames at 48 kHz) gives the
+ * same output every pass once the converter has seen the join: its input
+ * is periodic and the output grid meets the input grid again at every
+ * join.  So the loader keeps what it streamed of the first pass, plus the
+ * first frames of the second pass (which, unlike the first pass, have the
+ * file's end as history), and replays them from memory for every later
+ * pass: the file is decoded and converted once instead of once a pass.
+ * Replayed samples are the streamed ones; test_clips compares a whole
+ * cached render against a streamed one.  Only when the period fits the
+ * budget (16 MiB over all of a loader's caches) and the loop plays from its
+ * start; otherwise, and after a seek while the cache is still being
+ * filled, the clip streams as before.
+ *
+ * Resampler alignment.  Every converter starts on its sample (resample.h:
+ * an impulse at input frame 0 comes out at output frame 0), so a clip starts
+ * on its exact frame and a restart after a seek lands on the frame it aims
+ * at.
  */
 #include "loader.h"
 
-#include <samplerate.h>
+#include "resample.h"
+
 #include <sndfile.h>
 
 #include <errno.h>
@@ -41,8 +55,26 @@
 #define MIN_FILL 2048        /* do not wake the decoder for less room than this */
 #define POLL_NS 1000000L     /* the loader looks at the play position this often */
 #define TAG_NONE UINT64_MAX
-/* Input frames a converter is given before the frame it restarts at. */
-#define RESTART_HISTORY 1024
+/* Input frames a converter is given before the frame it (re)starts at:
+ * more than any converter's filter reaches back. */
+#define RESTART_HISTORY 4096
+/* Memory all loop caches of one loader may hold: 16 MiB, 43 s of 48 kHz
+ * stereo.  A longer loop streams.  Tests may change it (loader.h). */
+size_t lull_loader_cache_budget_bytes = (size_t)16 << 20;
+_Atomic int64_t lull_loader_replayed_frames;
+
+/* One looping file's output, first pass plus the head of the second.
+ * Loader thread only. */
+typedef struct loop_cache {
+    const char *path;        /* L->paths[...], compared by content */
+    int64_t period_frames;   /* output frames per pass */
+    int64_t head_frames;     /* frames of the second pass that differ from the first */
+    float *frames;           /* period_frames stereo frames: the first pass */
+    float *head;             /* head_frames stereo frames: the second pass's start */
+    int64_t filled;          /* frames streamed in so far (of period + head) */
+    int complete;
+    struct lull_stream *builder; /* the slot filling it, NULL when complete */
+} loop_cache;
 
 struct lull_stream {
     /* Shared with the audio thread; see the protocol in loader.h. */
@@ -58,17 +90,20 @@ struct lull_stream {
     int64_t start, length;
     int loop;
     SNDFILE *sf;
-    SRC_STATE *src;          /* NULL when the file is at the engine's rate */
+    lull_rs *src;            /* NULL when the file is at the engine's rate */
     double ratio;            /* output / input rate */
     int channels;
     int64_t src_frames;
     int src_rate_hz;
     float *in;               /* IN_CHUNK source frames */
     int in_len, in_pos;
+    int64_t pad_frames;      /* zero frames still to feed before the file's own */
     int file_done;           /* no more input (not looping) */
     int src_done;            /* the converter is flushed: only silence follows */
     int failed;              /* decode error: only silence follows */
-    int64_t drop_frames;     /* output frames still to drop (linear converter lag) */
+    int64_t drop_frames;     /* output frames still to drop (a restart before the frame wanted) */
+    loop_cache *cache;       /* complete: the play is replayed from it, no file open */
+    loop_cache *build;       /* being filled by this slot's streaming */
 };
 
 struct lull_loader {
@@ -81,10 +116,13 @@ struct lull_loader {
     lull_stream *slots;
     int n_slots;
     int rate_hz;
-    int src_type;
+    int resampler;           /* lull_resampler */
     int64_t lookahead_frames;
     float *out;              /* OUT_CHUNK stereo frames */
     float *conv;             /* OUT_CHUNK converter output frames (up to stereo) */
+    loop_cache *caches;      /* loader thread only */
+    int n_caches, cap_caches;
+    size_t cache_bytes, cache_budget;
 
     pthread_t thread;
     int thread_started;
@@ -191,14 +229,18 @@ static void fail_stream(lull_loader *L, lull_stream *st, const char *why)
     set_error(L, L->paths[L->plays[st->play].clip], why);
 }
 
+static void cache_drop(lull_loader *L, loop_cache *c);
+
 static void close_stream(lull_stream *st)
 {
+    if (st->build)
+        cache_drop(st->owner, st->build); /* a build cut off is of no use */
+    st->build = NULL;
+    st->cache = NULL;
     if (st->sf)
         sf_close(st->sf);
     st->sf = NULL;
-    if (st->src)
-        src_delete(st->src);
-    st->src = NULL;
+    lull_rs_destroy(&st->src);
 }
 
 /* Position the decoder so that its next output frame is clip frame `frame`. */
@@ -206,7 +248,8 @@ static void reposition(lull_loader *L, lull_stream *st, int64_t frame)
 {
     st->in_len = st->in_pos = 0;
     st->file_done = st->src_done = 0;
-    st->drop_frames = L->src_type == SRC_LINEAR && st->src ? (int64_t)lround(st->ratio) : 0;
+    st->drop_frames = 0;
+    st->pad_frames = 0;
     if (st->failed)
         return;
     int64_t src_pos = frame;
@@ -225,10 +268,16 @@ static void reposition(lull_loader *L, lull_stream *st, int64_t frame)
         const int64_t step_in = st->src_rate_hz / a, step_out = L->rate_hz / a;
         /* frame * rate fits easily: 24 h at 384 kHz times 384000 < 2^63. */
         int64_t target = frame * st->src_rate_hz / L->rate_hz - RESTART_HISTORY;
-        if (target < 0)
-            target = 0;
-        src_pos = target / step_in * step_in;
+        /* Round down to a grid point, also below 0. */
+        src_pos = (target >= 0 ? target / step_in : -((-target + step_in - 1) / step_in)) * step_in;
         st->drop_frames += frame - src_pos / step_in * step_out;
+        /* Before the file's first frame the history is silence, fed as
+         * zeros: a converter then starts in its steady state (libsoxr's own
+         * start-up is off by a fraction of a frame at 8 kHz, measured). */
+        if (src_pos < 0) {
+            st->pad_frames = -src_pos;
+            src_pos = 0;
+        }
     }
     if (st->loop)
         src_pos %= st->src_frames;
@@ -240,8 +289,123 @@ static void reposition(lull_loader *L, lull_stream *st, int64_t frame)
         fail_stream(L, st, sf_strerror(st->sf));
         return;
     }
-    if (st->src)
-        src_reset(st->src);
+    if (st->src && lull_rs_reset(st->src) != 0)
+        fail_stream(L, st, "the sample rate converter cannot restart");
+}
+
+/* ------------------------------------------------------------ loop cache */
+
+static void cache_drop(lull_loader *L, loop_cache *c)
+{
+    if (c->builder)
+        c->builder->build = NULL;
+    L->cache_bytes -= sizeof(float) * 2 * (size_t)(c->period_frames + c->head_frames);
+    free(c->frames);
+    free(c->head);
+    loop_cache *last = &L->caches[--L->n_caches];
+    if (c != last) {
+        *c = *last; /* keep the list dense */
+        if (c->builder)
+            c->builder->build = c; /* the moved entry's builder follows it */
+    }
+}
+
+static loop_cache *cache_find(lull_loader *L, const char *path)
+{
+    for (int i = 0; i < L->n_caches; i++)
+        if (!strcmp(L->caches[i].path, path))
+            return &L->caches[i];
+    return NULL;
+}
+
+/* Start caching the loop `st` is about to stream from its first frame, if
+ * its period is a whole number of frames and fits the budget. */
+static void cache_begin(lull_loader *L, lull_stream *st, const char *path)
+{
+    if (st->failed || cache_find(L, path))
+        return;
+    const int64_t in = st->src_rate_hz, out = L->rate_hz;
+    if (st->src_frames * out % in != 0)
+        return; /* the join falls between output frames: every pass differs */
+    const int64_t period = st->src_frames * out / in;
+    /* The second pass differs from the first only where the converter's
+     * filter still reaches back past the join (less than RESTART_HISTORY
+     * input frames, as for a seek). */
+    const int64_t head = st->src ? (int64_t)RESTART_HISTORY * out / in + 1 : 0;
+    const size_t bytes = sizeof(float) * 2 * (size_t)(period + head);
+    if (period < 2 * head || st->length < 2 * period + head || L->cache_bytes + bytes > L->cache_budget)
+        return; /* not worth it, or too big: stream */
+    if (L->n_caches == L->cap_caches) {
+        int cap = L->cap_caches ? 2 * L->cap_caches : 4;
+        loop_cache *m = realloc(L->caches, sizeof *m * (size_t)cap);
+        if (!m)
+            return;
+        /* Builders point at their entry: re-point them after the move. */
+        for (int i = 0; i < L->n_caches; i++)
+            if (m[i].builder)
+                m[i].builder->build = &m[i];
+        L->caches = m;
+        L->cap_caches = cap;
+    }
+    loop_cache c = { path, period, head, NULL, NULL, 0, 0, st };
+    c.frames = malloc(sizeof(float) * 2 * (size_t)period);
+    c.head = malloc(sizeof(float) * 2 * (size_t)(head ? head : 1));
+    if (!c.frames || !c.head) {
+        free(c.frames);
+        free(c.head);
+        return;
+    }
+    L->caches[L->n_caches] = c;
+    st->build = &L->caches[L->n_caches++];
+    L->cache_bytes += bytes;
+}
+
+/* Frames [f, f + n) of a cached loop into out (stereo). */
+static void cache_read(const loop_cache *c, int64_t f, float *out, int64_t n)
+{
+    while (n > 0) {
+        const int64_t j = f % c->period_frames;
+        const float *src;
+        int64_t k;
+        if (f >= c->period_frames && j < c->head_frames) {
+            src = c->head + 2 * j;
+            k = c->head_frames - j;
+        } else {
+            src = c->frames + 2 * j;
+            k = c->period_frames - j;
+        }
+        if (k > n)
+            k = n;
+        memcpy(out, src, sizeof(float) * 2 * (size_t)k);
+        out += 2 * k;
+        f += k;
+        n -= k;
+    }
+}
+
+/* The streaming slot made frames [f, f + n): keep them.  Once the cache is
+ * complete the slot stops streaming and replays it. */
+static void cache_append(lull_loader *L, lull_stream *st, int64_t f, const float *buf, int64_t n)
+{
+    loop_cache *c = st->build;
+    if (st->failed || f != c->filled) {
+        cache_drop(L, c); /* a gap (the loader skipped) or a broken file */
+        return;
+    }
+    const int64_t P = c->period_frames, total = P + c->head_frames;
+    for (int64_t i = 0; i < n && f + i < total; i++) {
+        float *dst = f + i < P ? c->frames + 2 * (f + i) : c->head + 2 * (f + i - P);
+        dst[0] = buf[2 * i];
+        dst[1] = buf[2 * i + 1];
+    }
+    c->filled = f + n < total ? f + n : total;
+    if (c->filled == total) {
+        c->complete = 1;
+        c->builder = NULL;
+        st->build = NULL;
+        close_stream(st);
+        st->cache = c;
+    }
 }
 
 static void open_play(lull_loader *L, lull_stream *st, int k, int64_t skip)
@@ -260,10 +424,14 @@ static void open_play(lull_loader *L, lull_stream *st, int k, int64_t skip)
     if (skip > st->length)
         skip = st->length;
 
+    loop_cache *c = st->loop ? cache_find(L, L->paths[p->clip]) : NULL;
+    if (c && !c->complete && c->builder != st)
+        c = NULL; /* another slot is still filling it: stream this one */
     SF_INFO info;
     memset(&info, 0, sizeof info);
-    st->sf = sf_open(L->paths[p->clip], SFM_READ, &info);
-    if (!st->sf) {
+    if (c && c->complete) {
+        st->cache = c; /* replay: no file, no converter */
+    } else if (!(st->sf = sf_open(L->paths[p->clip], SFM_READ, &info))) {
         fail_stream(L, st, sf_strerror(NULL));
     } else if (info.frames <= 0 || info.channels < 1 || info.channels > 2) {
         fail_stream(L, st, "the file changed since the script was loaded");
@@ -273,14 +441,17 @@ static void open_play(lull_loader *L, lull_stream *st, int k, int64_t skip)
         st->src_rate_hz = info.samplerate;
         st->ratio = (double)L->rate_hz / (double)info.samplerate;
         if (info.samplerate != L->rate_hz) {
-            int err = 0;
-            st->src = src_new(L->src_type, info.channels, &err);
+            const char *why = NULL;
+            st->src = lull_rs_create(L->resampler, info.channels, info.samplerate, L->rate_hz, &why);
             if (!st->src)
-                fail_stream(L, st, src_strerror(err));
+                fail_stream(L, st, why);
         }
     }
-    if (!st->failed)
+    if (!st->failed && !st->cache) {
         reposition(L, st, skip);
+        if (st->loop && skip == 0)
+            cache_begin(L, st, L->paths[p->clip]);
+    }
     atomic_store_explicit(&st->w, skip, memory_order_relaxed);
     atomic_store_explicit(&st->r, skip, memory_order_relaxed);
     /* Release: the reader that sees this tag also sees w and r above. */
@@ -300,6 +471,14 @@ static void free_slot(lull_stream *st)
  * sees one continuous signal across the join. */
 static void refill(lull_loader *L, lull_stream *st)
 {
+    if (st->pad_frames > 0) {
+        int k = st->pad_frames < IN_CHUNK ? (int)st->pad_frames : IN_CHUNK;
+        memset(st->in, 0, sizeof(float) * (size_t)st->channels * (size_t)k);
+        st->pad_frames -= k;
+        st->in_len = k;
+        st->in_pos = 0;
+        return;
+    }
     sf_count_t got = sf_readf_float(st->sf, st->in, IN_CHUNK);
     if (got <= 0 && sf_error(st->sf) != SF_ERR_NO_ERROR) {
         fail_stream(L, st, sf_strerror(st->sf));
@@ -360,21 +539,16 @@ static void decode(lull_loader *L, lull_stream *st, float *out, int n)
             got += k;
             continue;
         }
-        SRC_DATA d;
-        memset(&d, 0, sizeof d);
-        d.data_in = st->in + (size_t)st->in_pos * (size_t)st->channels;
-        d.input_frames = st->in_len - st->in_pos;
-        d.data_out = L->conv;
-        d.output_frames = n - got;
-        d.src_ratio = st->ratio;
-        d.end_of_input = st->file_done;
-        int err = src_process(st->src, &d);
-        if (err) {
-            fail_stream(L, st, src_strerror(err));
+        size_t used = 0, made = 0;
+        const char *why = NULL;
+        if (lull_rs_process(st->src, st->in + (size_t)st->in_pos * (size_t)st->channels,
+                            (size_t)(st->in_len - st->in_pos), &used, L->conv, (size_t)(n - got), &made,
+                            st->file_done, &why) != 0) {
+            fail_stream(L, st, why);
             break;
         }
-        st->in_pos += (int)d.input_frames_used;
-        int gen = (int)d.output_frames_gen;
+        st->in_pos += (int)used;
+        int gen = (int)made;
         int skip = 0;
         if (st->drop_frames > 0) {
             skip = st->drop_frames < gen ? (int)st->drop_frames : gen;
@@ -382,7 +556,7 @@ static void decode(lull_loader *L, lull_stream *st, float *out, int n)
         }
         to_stereo(L->conv + (size_t)skip * (size_t)st->channels, st->channels, out + 2 * got, gen - skip);
         got += gen - skip;
-        if (gen == 0 && d.input_frames_used == 0) {
+        if (gen == 0 && used == 0) {
             if (st->file_done)
                 st->src_done = 1;
             else if (++stuck > 4) {
@@ -408,7 +582,8 @@ static int fill(lull_loader *L, lull_stream *st)
         int64_t r = atomic_load_explicit(&st->r, memory_order_acquire);
         if (r > w + L->lookahead_frames) {
             /* The reader is far ahead (the loader fell behind): skip to it. */
-            reposition(L, st, r);
+            if (!st->cache)
+                reposition(L, st, r);
             w = r;
             atomic_store_explicit(&st->w, w, memory_order_release);
             continue;
@@ -422,12 +597,22 @@ static int fill(lull_loader *L, lull_stream *st)
             n = budget;
         if (n <= 0 || (n < MIN_FILL && w + n < st->length && !wrote))
             break;
-        decode(L, st, L->out, (int)n);
         int64_t i0 = w & (st->cap - 1);
         int64_t first = st->cap - i0 < n ? st->cap - i0 : n;
-        memcpy(st->ring + 2 * i0, L->out, sizeof(float) * 2 * (size_t)first);
-        if (n > first)
-            memcpy(st->ring, L->out + 2 * first, sizeof(float) * 2 * (size_t)(n - first));
+        if (st->cache) {
+            /* Straight from memory into the ring. */
+            cache_read(st->cache, w, st->ring + 2 * i0, first);
+            if (n > first)
+                cache_read(st->cache, w + first, st->ring, n - first);
+            atomic_fetch_add_explicit(&lull_loader_replayed_frames, n, memory_order_relaxed);
+        } else {
+            decode(L, st, L->out, (int)n);
+            memcpy(st->ring + 2 * i0, L->out, sizeof(float) * 2 * (size_t)first);
+            if (n > first)
+                memcpy(st->ring, L->out + 2 * first, sizeof(float) * 2 * (size_t)(n - first));
+            if (st->build)
+                cache_append(L, st, w, L->out, n);
+        }
         w += n;
         /* Release: the frames are in the ring before the reader sees w. */
         atomic_store_explicit(&st->w, w, memory_order_release);
@@ -629,16 +814,6 @@ const char *lull_loader_error(lull_loader *L)
     return L->error_copy;
 }
 
-static int src_type_for(int resampler)
-{
-    switch (resampler) {
-    case LULL_RESAMPLER_MEDIUM: return SRC_SINC_MEDIUM_QUALITY;
-    case LULL_RESAMPLER_FASTEST: return SRC_SINC_FASTEST;
-    case LULL_RESAMPLER_LINEAR: return SRC_LINEAR;
-    default: return SRC_SINC_BEST_QUALITY;
-    }
-}
-
 int lull_loader_create(const lull_script *s, const lull_clip_play *plays, int n_plays, int n_slots,
                        int rate_hz, int resampler, lull_loader **out)
 {
@@ -650,7 +825,8 @@ int lull_loader_create(const lull_script *s, const lull_clip_play *plays, int n_
     pthread_cond_init(&L->work_cv, NULL);
     pthread_cond_init(&L->ready_cv, NULL);
     L->rate_hz = rate_hz;
-    L->src_type = src_type_for(resampler);
+    L->resampler = resampler;
+    L->cache_budget = lull_loader_cache_budget_bytes;
     L->lookahead_frames = (int64_t)rate_hz * LULL_CLIP_LOOKAHEAD_MS / 1000;
     L->n_plays = n_plays;
     L->n_clips = s->n_clips;
@@ -746,6 +922,9 @@ void lull_loader_destroy(lull_loader **pl)
         free(L->slots[i].ring);
         free(L->slots[i].in);
     }
+    while (L->n_caches > 0)
+        cache_drop(L, &L->caches[L->n_caches - 1]);
+    free(L->caches);
     for (int i = 0; L->paths && i < L->n_clips; i++)
         free(L->paths[i]);
     free(L->paths);

@@ -102,6 +102,12 @@ int64_t lull_loader_wait(lull_loader *L, uint32_t epoch, int64_t pos, int want);
 int lull_stream_read(lull_stream *st, uint64_t tag, int64_t at, float *lr, int n, int *in_gap);
 
 void lull_loader_stats(const lull_loader *L, lull_clip_stats *out);  /* [ANY] */
+
+/* For tests only (test_clips): the memory loop caches may use, read when a
+ * loader is created (default 16 MiB; 0 streams every loop), and the frames
+ * replayed from loop caches by all loaders so far (relaxed atomic). */
+extern size_t lull_loader_cache_budget_bytes;
+extern _Atomic int64_t lull_loader_replayed_frames;
 const char *lull_loader_error(lull_loader *L);                       /* [NRT] */
 
 #endif

@@ -153,12 +153,13 @@ LULL_API int lull_script_clip_info(const lull_script *s, int i, lull_clip_desc *
 
 typedef struct lull_engine lull_engine;
 
-/* Sample-rate converters for clips (libsamplerate). */
+/* Sample-rate converters for clips (libsoxr; linear: libsamplerate).
+ * Measured figures: scripts/README.md. */
 typedef enum lull_resampler {
     LULL_RESAMPLER_DEFAULT = 0, /* best */
-    LULL_RESAMPLER_BEST,        /* band-limited sinc, 97 dB SNR: renders */
-    LULL_RESAMPLER_MEDIUM,      /* sinc, 97 dB SNR, narrower transition band, faster */
-    LULL_RESAMPLER_FASTEST,     /* sinc, 97 dB SNR, 80 % bandwidth: cheap live use */
+    LULL_RESAMPLER_BEST,        /* soxr very high quality: 28-bit, flat to 20 kHz */
+    LULL_RESAMPLER_MEDIUM,      /* soxr high quality: 20-bit */
+    LULL_RESAMPLER_FASTEST,     /* soxr medium quality: 16-bit, wider rolloff */
     LULL_RESAMPLER_LINEAR       /* linear interpolation: lowest cost, audible aliasing */
 } lull_resampler;
 

@@ -10,6 +10,9 @@
  */
 #include "analysis.h"
 #include "clip_util.h"
+#include "loader.h"
+
+#include <stdatomic.h>
 
 #include <time.h>
 
@@ -205,6 +208,76 @@ static void test_loops(void)
         CHECK(fabs(f - 1000.0) < 0.01, "loop %d Hz: pitch %.4f", cases[c].rate, f);
         free(l);
         free(out.lr);
+    }
+}
+
+/* ---------------------------------------------------------- loop cache */
+
+/* A loop whose period is a whole number of output frames is decoded and
+ * converted once and replayed from memory (loader.c): the render must be
+ * the streamed one, sample for sample within 1e-6 (-120 dBFS), and the
+ * cache must really be used (or not, when the period is not whole). */
+static void test_loop_cache(void)
+{
+    static const struct {
+        const char *file;
+        int format, rate, channels;
+        long frames;
+        int resampler;
+        int cached;
+    } cases[] = {
+        /* The benchmark's ambience in small: 44.1 kHz stereo Vorbis, 1.5 s = 72000 frames. */
+        { "cache-rain.ogg", SF_FORMAT_OGG | SF_FORMAT_VORBIS, 44100, 2, 66150, LULL_RESAMPLER_BEST, 1 },
+        { "cache-22k.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_16, 22050, 1, 33075, LULL_RESAMPLER_FASTEST, 1 },
+        { "cache-48k.flac", SF_FORMAT_FLAC | SF_FORMAT_PCM_24, 48000, 2, 60000, LULL_RESAMPLER_BEST, 1 },
+        { "cache-8k.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_16, 8000, 1, 12000, LULL_RESAMPLER_LINEAR, 1 },
+        /* 66000 frames at 44.1 kHz is 71836.7 frames at 48 kHz: streams. */
+        { "cache-odd.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_16, 44100, 2, 66000, LULL_RESAMPLER_BEST, 0 },
+    };
+    const size_t budget = lull_loader_cache_budget_bytes;
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        if (cu_write(cases[c].file, cases[c].format, cases[c].rate, cases[c].channels, cases[c].frames, CU_NOISE,
+                     0.0, 0.3) < 0) {
+            CHECK(0, "cannot write %s", cases[c].file);
+            continue;
+        }
+        char script[512];
+        snprintf(script, sizeof script,
+                 "voice amb clip gain=-3dB\n0:00 amb play \"%s\" loop fade=500ms\n0:11 amb stop over 1s\n"
+                 "0:12.5 end\n",
+                 cases[c].file);
+        cu_render cached, streamed;
+        int64_t before = atomic_load(&lull_loader_replayed_frames);
+        int ok = cu_render_script(script, RATE, cases[c].resampler, 0, &cached) == 0;
+        int64_t replayed = atomic_load(&lull_loader_replayed_frames) - before;
+        lull_loader_cache_budget_bytes = 0;
+        before = atomic_load(&lull_loader_replayed_frames);
+        ok = ok && cu_render_script(script, RATE, cases[c].resampler, 4096, &streamed) == 0;
+        int64_t replayed_streaming = atomic_load(&lull_loader_replayed_frames) - before;
+        lull_loader_cache_budget_bytes = budget;
+        if (!ok) {
+            CHECK(0, "%s: render failed", cases[c].file);
+            continue;
+        }
+        double worst = 0;
+        for (long i = 0; i < 2 * cached.frames && i < 2 * streamed.frames; i++) {
+            double d = fabs((double)cached.lr[i] - streamed.lr[i]);
+            worst = d > worst ? d : worst;
+        }
+        printf("loop cache %-15s %s: %lld frames replayed, largest difference from streaming %.3g\n",
+               cases[c].file, lull_resampler_name(cases[c].resampler), (long long)replayed, worst);
+        CHECK(cached.frames == streamed.frames && worst <= 1e-6, "%s: cached loop differs from streaming by %.3g",
+              cases[c].file, worst);
+        CHECK(cached.stats.missing_frames == 0 && streamed.stats.missing_frames == 0, "%s: frames missing",
+              cases[c].file);
+        CHECK(replayed_streaming == 0, "%s: replayed with the cache off", cases[c].file);
+        if (cases[c].cached)
+            CHECK(replayed > 8 * RATE, "%s: only %lld frames replayed from the cache", cases[c].file,
+                  (long long)replayed);
+        else
+            CHECK(replayed == 0, "%s: a loop whose period is not whole was cached", cases[c].file);
+        free(cached.lr);
+        free(streamed.lr);
     }
 }
 
@@ -476,6 +549,7 @@ int main(void)
     test_start_frame();
     test_formats();
     test_loops();
+    test_loop_cache();
     test_crossfade_and_stop();
     test_ducking();
     test_blocks_and_seek();
