@@ -7,12 +7,17 @@
  * so a failed or cancelled render leaves nothing behind and never touches an
  * existing file.
  */
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE /* sync_file_range */
+#endif
 #include "lull_internal.h"
+#include "pcm.h"
 #include "render_internal.h"
 
 #include <sndfile.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,21 +29,74 @@
 /* Synthesis and encoding run on two threads: this one pulls blocks from the
  * engine into a small ring of chunks, a writer thread hands them to
  * libsndfile.  The engine is pulled exactly as a single thread would pull
- * it, so the file is bit-identical to a single-threaded render. */
+ * it, so the file is bit-identical to a single-threaded render.
+ *
+ * Integer formats are converted by lull to exactly the values libsndfile
+ * would write from the floats (engine/pcm.c, checked by tests/test_pcm.c),
+ * at about half libsndfile's cost, on whichever thread has time for it:
+ * WAV on the writer thread, which then hands libsndfile packed bytes
+ * (sf_write_raw, a copy into the page cache) while synthesis, the longer
+ * job, goes on; FLAC on the synthesis thread, so the writer thread, where
+ * the encoder is the longer job, only encodes (sf_writef_int). */
 #define RENDER_CHUNK 16384
 #define RENDER_NBUF 4
+/* Ask the kernel to start writing back every this many bytes, so the final
+ * fsync waits only for the tail instead of the whole file. */
+#define RENDER_WRITEBACK_BYTES (8 << 20)
+
+typedef enum { OUT_FLOAT, OUT_RAW, OUT_INT } out_kind;
 
 typedef struct writer {
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     SNDFILE *sf;
-    float *buf[RENDER_NBUF];
+    out_kind kind;
+    int raw_bytes;         /* OUT_RAW: bytes per sample */
+    int fd;                /* the file (not a stream), for early writeback; else -1 */
+    off_t synced;          /* writeback started up to here */
+    float *buf[RENDER_NBUF];   /* the chunks as synthesised */
+    int32_t *ints[RENDER_NBUF]; /* OUT_INT: the chunks converted */
+    unsigned char *bytes;      /* OUT_RAW: the writer's packed chunk */
     int frames[RENDER_NBUF];
     int head, tail, count; /* ring of filled chunks; guarded by mu */
     int closing;           /* no more chunks will come */
     int failed;            /* a write came up short */
 } writer;
+
+static sf_count_t write_chunk(writer *w, int t)
+{
+    const int frames = w->frames[t];
+    switch (w->kind) {
+    case OUT_RAW: {
+        if (w->raw_bytes == 3)
+            lull_pcm_wav24(w->buf[t], w->bytes, 2 * frames);
+        else
+            lull_pcm_wav16(w->buf[t], w->bytes, 2 * frames);
+        const sf_count_t bytes = (sf_count_t)frames * 2 * w->raw_bytes;
+        return sf_write_raw(w->sf, w->bytes, bytes) == bytes ? frames : 0;
+    }
+    case OUT_INT: return sf_writef_int(w->sf, w->ints[t], frames);
+    default: return sf_writef_float(w->sf, w->buf[t], frames);
+    }
+}
+
+/* Start writeback of what has been written since the last call (Linux);
+ * the data is still made durable by the fsync before the rename. */
+static void start_writeback(writer *w)
+{
+#if defined(__linux__) && defined(SYNC_FILE_RANGE_WRITE)
+    if (w->fd < 0)
+        return;
+    const off_t pos = lseek(w->fd, 0, SEEK_CUR);
+    if (pos > w->synced && pos - w->synced >= RENDER_WRITEBACK_BYTES) {
+        (void)sync_file_range(w->fd, w->synced, pos - w->synced, SYNC_FILE_RANGE_WRITE);
+        w->synced = pos;
+    }
+#else
+    (void)w;
+#endif
+}
 
 static void *writer_main(void *arg)
 {
@@ -51,7 +109,9 @@ static void *writer_main(void *arg)
             break;
         const int t = w->tail;
         pthread_mutex_unlock(&w->mu);
-        sf_count_t n = w->failed ? 0 : sf_writef_float(w->sf, w->buf[t], w->frames[t]);
+        sf_count_t n = w->failed ? 0 : write_chunk(w, t);
+        if (n == w->frames[t])
+            start_writeback(w);
         pthread_mutex_lock(&w->mu);
         if (n != w->frames[t])
             w->failed = 1;
@@ -96,12 +156,23 @@ static int writer_finish(writer *w)
     return w->failed;
 }
 
-static int writer_start(writer *w, SNDFILE *sf, float *mem)
+static int writer_start(writer *w, SNDFILE *sf, int fd, out_kind kind, int raw_bytes, unsigned char *mem)
 {
     memset(w, 0, sizeof *w);
     w->sf = sf;
-    for (int i = 0; i < RENDER_NBUF; i++)
-        w->buf[i] = mem + (size_t)i * 2 * RENDER_CHUNK;
+    w->fd = fd;
+    w->kind = kind;
+    w->raw_bytes = raw_bytes;
+    w->synced = fd >= 0 ? lseek(fd, 0, SEEK_CUR) : 0;
+    if (w->synced < 0)
+        w->synced = 0;
+    /* mem: RENDER_NBUF float chunks, as many int chunks, one byte chunk. */
+    const size_t chunk_bytes = sizeof(float) * 2 * RENDER_CHUNK;
+    for (int i = 0; i < RENDER_NBUF; i++) {
+        w->buf[i] = (float *)(void *)(mem + (size_t)i * chunk_bytes);
+        w->ints[i] = (int32_t *)(void *)(mem + (size_t)(RENDER_NBUF + i) * chunk_bytes);
+    }
+    w->bytes = mem + (size_t)2 * RENDER_NBUF * chunk_bytes;
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv, NULL);
     if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
@@ -232,7 +303,15 @@ int lull_render_file(const lull_script *script, const char *path, const lull_ren
     }
 
     char *tmp = to_stdout ? NULL : temp_name_for(path);
-    float *buf = malloc(sizeof(float) * 2 * RENDER_CHUNK * RENDER_NBUF);
+    /* The ring and the conversion buffers (see writer_start). */
+    unsigned char *buf = malloc(sizeof(float) * 2 * RENDER_CHUNK * (2 * RENDER_NBUF + 1));
+    const int sub = info.format & SF_FORMAT_SUBMASK;
+    const int int_bits = sub == SF_FORMAT_PCM_16 ? 16 : sub == SF_FORMAT_PCM_24 ? 24 : 0;
+    out_kind kind = OUT_FLOAT;
+    if (int_bits && ff == LULL_FORMAT_WAV)
+        kind = OUT_RAW;
+    else if (int_bits && ff == LULL_FORMAT_FLAC)
+        kind = OUT_INT;
     int fd = -1;
     SNDFILE *sf = NULL;
     writer w;
@@ -300,7 +379,7 @@ opened:
         r = LULL_ERR_CANCELLED;
         goto fail;
     }
-    if (writer_start(&w, sf, buf) != 0) {
+    if (writer_start(&w, sf, fd, kind, int_bits / 8, buf) != 0) {
         lull_set_error("%s: cannot start the writer thread", path);
         r = LULL_ERR_NOMEM;
         goto fail;
@@ -315,6 +394,8 @@ opened:
         /* Measure exactly what goes to the encoder. */
         if (meter && (r = lull_meter_add(meter, chunk, n)) != LULL_OK)
             goto fail;
+        if (kind == OUT_INT)
+            lull_pcm_flac_int(chunk, w.ints[w.head], 2 * n, int_bits);
         writer_commit(&w, n);
         done += n;
         if (cfg.progress && cfg.progress(cfg.user, done, total)) {

@@ -7,5 +7,7 @@ add_test(NAME test_cli COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/test_cli.sh $<TARG
   ${PROJECT_SOURCE_DIR}/scripts/README.md)
 set_tests_properties(test_cli PROPERTIES LABELS core TIMEOUT 300)
 lull_add_test(test_render test_render.c)
+# lull's float-to-PCM conversion for renders against libsndfile's (engine/pcm.c).
+lull_add_test(test_pcm test_pcm.c)
 lull_add_test(test_sessions test_sessions.c)
 set_tests_properties(test_sessions PROPERTIES LABELS sessions TIMEOUT 900)

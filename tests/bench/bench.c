@@ -15,9 +15,13 @@
  *                  session through the engine (flat in session length)
  *
  * Each timing is the best of several repetitions.  Usage:
- *   lull-bench [--quick] [--dir TMPDIR] [--kernel BLOCKS] [SOURCE_DIR]
- * --kernel runs only the 16-voice mixer for BLOCKS 64-frame blocks (for
- * callgrind: tests/bench/callgrind.sh).
+ *   lull-bench [--quick] [--reps N] [--only GROUP] [--dir TMPDIR] [--kernel BLOCKS]
+ *              [--render-kernel SECONDS] [SOURCE_DIR]
+ * --only runs one group of figures: render (WAV), flac, ogg, mixer, linearity,
+ * blocks or memory (repeat --only for several).  --kernel runs only the
+ * 16-voice mixer for BLOCKS 64-frame blocks and --render-kernel renders the
+ * first SECONDS of tones60.lull to a WAV in TMPDIR, cancelled there (for callgrind:
+ * tests/bench/callgrind.sh).
  */
 #include "lull.h"
 
@@ -43,12 +47,31 @@ static const char *tmpdir = "/tmp";
 static const char *srcdir = LULL_SOURCE_DIR;
 static int reps = 3;
 static int quick;
-
 static void die(const char *what, const char *why)
 {
     fprintf(stderr, "lull-bench: %s: %s\n", what, why);
     exit(1);
 }
+
+static unsigned only_mask; /* 0: every group */
+
+enum { G_RENDER = 1, G_FLAC = 2, G_OGG = 4, G_MIXER = 8, G_LINEAR = 16, G_BLOCKS = 32, G_MEMORY = 64 };
+
+static int wanted(unsigned group) { return !only_mask || (only_mask & group); }
+
+static unsigned group_named(const char *name)
+{
+    static const struct { const char *name; unsigned bit; } groups[] = {
+        { "render", G_RENDER }, { "flac", G_FLAC },     { "ogg", G_OGG },       { "mixer", G_MIXER },
+        { "linearity", G_LINEAR }, { "blocks", G_BLOCKS }, { "memory", G_MEMORY },
+    };
+    for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++)
+        if (!strcmp(name, groups[i].name))
+            return groups[i].bit;
+    die(name, "unknown group (render, flac, ogg, mixer, linearity, blocks, memory)");
+    return 0;
+}
+
 
 /* ------------------------------------------------------------- sessions */
 
@@ -362,6 +385,31 @@ static int kernel(int blocks)
     return 0;
 }
 
+/* Cancels the render (cleanly: the file is removed) past *user frames. */
+static int stop_after(void *user, int64_t done, int64_t total)
+{
+    (void)total;
+    return done >= *(const int64_t *)user;
+}
+
+/* The render path alone, for callgrind: the first `seconds` of tones60.lull
+ * (as the full benchmark renders it) to a WAV in tmpdir. */
+static int render_kernel(double seconds)
+{
+    lull_script *s = load_file("tones60.lull");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/lull-bench-render-kernel.wav", tmpdir);
+    lull_render_config rc = lull_render_config_init();
+    int64_t stop = (int64_t)(seconds * 48000.0);
+    rc.progress = stop_after;
+    rc.user = &stop;
+    int r = lull_render_file(s, path, &rc);
+    if (r != LULL_OK && r != LULL_ERR_CANCELLED)
+        die("render", lull_last_error());
+    lull_script_free(&s);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
@@ -371,6 +419,12 @@ int main(int argc, char **argv)
             tmpdir = argv[++i];
         else if (!strcmp(argv[i], "--kernel") && i + 1 < argc)
             return kernel(atoi(argv[++i]));
+        else if (!strcmp(argv[i], "--render-kernel") && i + 1 < argc)
+            return render_kernel(atof(argv[++i]));
+        else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+            only_mask |= group_named(argv[++i]);
+        else if (!strcmp(argv[i], "--reps") && i + 1 < argc && atoi(argv[i + 1]) > 0)
+            reps = atoi(argv[++i]);
         else
             srcdir = argv[i];
     }
@@ -383,7 +437,7 @@ int main(int argc, char **argv)
     /* Render to WAV against the I/O floor. */
     lull_script *tones = load_file("tones60.lull");
     int64_t frames = (int64_t)(lull_script_duration_sec(tones) * 48000.0 + 0.5);
-    if (!quick) {
+    if (!quick && wanted(G_RENDER)) {
         double floor_t = 1e30, render_t = 1e30;
         for (int r = 0; r < reps; r++) {
             double a = time_silence_wav(frames, 48000);
@@ -396,7 +450,7 @@ int main(int argc, char **argv)
     }
 
     /* FLAC and Ogg against the encoder fed from memory (10 minutes). */
-    if (!quick) {
+    if (!quick && wanted(G_FLAC | G_OGG)) {
         lull_script *ten = load_file("tones10.lull");
         int64_t f10 = (int64_t)(lull_script_duration_sec(ten) * 48000.0 + 0.5);
         float *pcm = malloc(sizeof(float) * 2 * (size_t)f10);
@@ -409,6 +463,8 @@ int main(int argc, char **argv)
             { "ogg", SF_FORMAT_OGG | SF_FORMAT_VORBIS, "render 10 min, Ogg Vorbis q0.6 (s)" },
         };
         for (int k = 0; k < 2; k++) {
+            if (!wanted(k == 0 ? G_FLAC : G_OGG))
+                continue;
             double enc = 1e30, ren = 1e30;
             for (int r = 0; r < reps; r++) {
                 double a = time_encode(pcm, f10, encs[k].fmt, encs[k].ext);
@@ -424,11 +480,12 @@ int main(int argc, char **argv)
 
     /* Mixer cost per voice kind (8 voices of the kind, minus no voices). */
     lull_script *empty = voices_session("binaural", 0, "60:00");
-    const double base_ns = best_mixer(empty, mix_frames);
-    row_abs("mixer, no voices (ns/frame)", base_ns, "ns", 0);
+    const double base_ns = wanted(G_MIXER | G_LINEAR) ? best_mixer(empty, mix_frames) : 0.0;
+    if (wanted(G_MIXER))
+        row_abs("mixer, no voices (ns/frame)", base_ns, "ns", 0);
     static const char *const kinds[] = { "binaural", "monaural", "isochronic", "pacer",
                                          "tone",     "bell",     "noise",      "spin", "clip" };
-    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+    for (size_t k = 0; wanted(G_MIXER) && k < sizeof kinds / sizeof kinds[0]; k++) {
         lull_script *s = voices_session(kinds[k], 8, "60:00");
         double ns = best_mixer(s, mix_frames);
         char name[64];
@@ -440,7 +497,7 @@ int main(int argc, char **argv)
     /* Linearity in the number of voices (binaural, the common case). */
     double per1 = 0;
     static const int counts[] = { 1, 4, 16, 64 };
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; wanted(G_LINEAR) && k < 4; k++) {
         lull_script *s = voices_session("binaural", counts[k], "60:00");
         double ns = best_mixer(s, mix_frames) - base_ns;
         double per = ns / counts[k];
@@ -453,7 +510,7 @@ int main(int argc, char **argv)
     }
 
     /* Per-block cost of 16 voices against a 64-frame block's budget. */
-    {
+    if (wanted(G_BLOCKS)) {
         lull_script *s = voices_session("mix", 16, "60:00");
         double p50, p999, mx;
         block_costs(s, quick ? 2000 : 200000, &p50, &p999, &mx);
@@ -465,7 +522,7 @@ int main(int argc, char **argv)
     }
 
     /* Peak memory for a 1-hour and an 8-hour session. */
-    if (!quick) {
+    if (!quick && wanted(G_MEMORY)) {
         lull_script *h1 = voices_session("mix", 4, "1:00:00");
         lull_script *h8 = voices_session("mix", 4, "8:00:00");
         long m1 = child_peak_rss(h1), m8 = child_peak_rss(h8);
