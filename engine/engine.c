@@ -184,10 +184,50 @@ int lull_engine_create(const lull_script *s, const lull_engine_config *cfg_in,
         lull_engine_destroy(&e);
         return r;
     }
+    lull_engine_group_voices(e);
     lull_live_init(e);
     lull_engine_rewind(e);
     *out = e;
     return LULL_OK;
+}
+
+/* Typical cost of a voice kind in ns per frame (lull-bench, mixer rows). */
+static double voice_cost(const lull_voice_class *vc)
+{
+    static const struct { const char *name; double ns; } costs[] = {
+        { "binaural", 3.0 }, { "monaural", 8.6 }, { "isochronic", 9.2 }, { "pacer", 17.7 },
+        { "tone", 4.8 },     { "bell", 3.4 },     { "noise", 5.8 },      { "spin", 68.0 },
+    };
+    for (size_t k = 0; k < sizeof costs / sizeof costs[0]; k++)
+        if (!strcmp(vc->kind, costs[k].name))
+            return costs[k].ns;
+    return 4.0;
+}
+
+/* Split the voices into two groups of about equal cost: the dearest first,
+ * each into the cheaper group so far (ties to group 0).  The split depends
+ * only on the script, so every engine of a script mixes in the same order
+ * (see process.c); with fewer than three voices group 1 gets at most one
+ * voice, and the sum is the plain one in index order. */
+void lull_engine_group_voices(lull_engine *e)
+{
+    double load[2] = { 0.0, 0.0 };
+    int done = 0;
+    e->n_group1 = 0;
+    for (int i = 0; i < e->n_voices; i++)
+        e->voices[i].group = -1;
+    while (done < e->n_voices) {
+        int best = -1;
+        for (int i = 0; i < e->n_voices; i++)
+            if (e->voices[i].group < 0 &&
+                (best < 0 || voice_cost(e->voices[i].vc) > voice_cost(e->voices[best].vc)))
+                best = i;
+        const int g = e->n_voices > 1 && load[1] < load[0];
+        e->voices[best].group = g;
+        load[g] += voice_cost(e->voices[best].vc);
+        e->n_group1 += g;
+        done++;
+    }
 }
 
 void lull_engine_rewind(lull_engine *e)

@@ -84,7 +84,16 @@ typedef struct lull_eng_voice {
     double to[LULL_MAX_PARAMS];         /* voice units at the current segment end */
     int gain_param[LULL_MAX_PARAMS];    /* 1 where the unit is LULL_UNIT_GAIN */
     int gain_index;                     /* the "gain" parameter (ducking scales it) */
+    int group;                          /* 0 or 1: which partial mix (process.c) */
 } lull_eng_voice;
+
+/* Who runs which voices (process.c).  Offline renders may run group 1 on a
+ * second engine in a second thread (render.c); the sums are the same. */
+typedef enum {
+    LULL_SPLIT_NONE = 0,                /* both groups here (live, embedded) */
+    LULL_SPLIT_GROUP1,                  /* group 1 only; out gets its raw mix */
+    LULL_SPLIT_GROUP0                   /* group 0 here; group 1's mix from ext_mix */
+} lull_split_role;
 
 typedef struct lull_clips lull_clips;  /* clip plays, loader, ducking: clips.c */
 
@@ -118,6 +127,16 @@ struct lull_engine {
 
     float mix_left[LULL_CONTROL_FRAMES];
     float mix_right[LULL_CONTROL_FRAMES];
+    /* The voices are mixed in two groups, fixed at creation and never by
+     * thread count: each group sums its voices in index order, then the
+     * mix is group 0 + group 1, so running group 1 elsewhere (an offline
+     * helper thread) gives the same samples. */
+    int n_group1;                       /* 0: one plain mix, as with one voice */
+    float mix1_left[LULL_CONTROL_FRAMES];
+    float mix1_right[LULL_CONTROL_FRAMES];
+    lull_split_role split_role;         /* set before the first block, then fixed */
+    const float *ext_mix;               /* GROUP0: group 1's interleaved mix ... */
+    int64_t ext_start;                  /* ... starting at this frame */
 
     lull_live live;                     /* commands, fades, status (live.c) */
     lull_clips *clips;                  /* NULL when the session plays no clips */
@@ -152,6 +171,9 @@ int lull_clips_duck(lull_engine *e, int64_t pos, int64_t end, const double **fro
 void lull_clips_publish(lull_engine *e);
 /* [NRT] offline: wait until clip audio is decoded for [pos, pos+want). */
 int64_t lull_clips_wait(lull_engine *e, int want);
+
+/* Assign voices to the two mix groups by their typical cost (engine.c). */
+void lull_engine_group_voices(lull_engine *e);
 
 /* Reset the processing state to the session's start (RT-safe). */
 void lull_engine_rewind(lull_engine *e);

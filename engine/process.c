@@ -84,6 +84,12 @@ static void apply_event(lull_engine *e, const lull_eng_event *ev, int64_t at)
     *t = (lull_track){ now, ev->value, at, ev->dur_frames, (ev->declick || ev->amp_linear) && is_gain };
 }
 
+/* Whether this engine runs the voice (see lull_split_role). */
+static inline int runs_here(const lull_engine *e, const lull_eng_voice *v)
+{
+    return e->split_role == LULL_SPLIT_NONE || v->group == (e->split_role == LULL_SPLIT_GROUP1);
+}
+
 /* Start a control segment at e->pos. */
 static void begin_segment(lull_engine *e)
 {
@@ -104,6 +110,8 @@ static void begin_segment(lull_engine *e)
 
     for (int i = 0; i < e->n_voices; i++) {
         lull_eng_voice *v = &e->voices[i];
+        if (!runs_here(e, v))
+            continue; /* its parameters are followed where it runs */
         const int np = v->vc->n_params;
         double from[LULL_MAX_PARAMS];
         /* A segment starts where the last one ended: an event at this frame
@@ -187,6 +195,36 @@ static void master_block(lull_engine *e, float *o, int n, float g0, float gstep)
     }
 }
 
+/* Sum one group's voices into l, r in index order. */
+static void mix_group(lull_engine *e, int group, float *l, float *r, int n)
+{
+    for (int i = 0; i < e->n_voices; i++)
+        if (e->voices[i].group == group)
+            e->voices[i].vc->process(e->voices[i].state, l, r, n);
+}
+
+/* mix = group 0 + group 1, group 1 computed here or handed in. */
+static void add_group1(lull_engine *e, int n)
+{
+    float *l = e->mix_left, *r = e->mix_right;
+    if (e->split_role == LULL_SPLIT_GROUP0) {
+        const float *x = e->ext_mix + 2 * (e->pos - e->ext_start);
+        for (int k = 0; k < n; k++) {
+            l[k] += x[2 * k];
+            r[k] += x[2 * k + 1];
+        }
+        return;
+    }
+    float *l1 = e->mix1_left, *r1 = e->mix1_right;
+    memset(l1, 0, sizeof(float) * (size_t)n);
+    memset(r1, 0, sizeof(float) * (size_t)n);
+    mix_group(e, 1, l1, r1, n);
+    for (int k = 0; k < n; k++) {
+        l[k] += l1[k];
+        r[k] += r1[k];
+    }
+}
+
 int lull_engine_process_core(lull_engine *e, float *out, int frames, double gain_from,
                              double gain_step)
 {
@@ -219,8 +257,21 @@ int lull_engine_process_core(lull_engine *e, float *out, int frames, double gain
 
         memset(e->mix_left, 0, sizeof(float) * (size_t)n);
         memset(e->mix_right, 0, sizeof(float) * (size_t)n);
-        for (int i = 0; i < e->n_voices; i++)
-            e->voices[i].vc->process(e->voices[i].state, e->mix_left, e->mix_right, n);
+        if (e->split_role == LULL_SPLIT_GROUP1) {
+            /* An offline helper: group 1's raw mix, no master bus. */
+            mix_group(e, 1, e->mix_left, e->mix_right, n);
+            for (int k = 0; k < n; k++) {
+                out[2 * (done + k)] = e->mix_left[k];
+                out[2 * (done + k) + 1] = e->mix_right[k];
+            }
+            e->pos += n;
+            done += n;
+            live += n;
+            continue;
+        }
+        mix_group(e, 0, e->mix_left, e->mix_right, n);
+        if (e->n_group1)
+            add_group1(e, n);
 
         /* live gain (1 when unused, which leaves the samples untouched) */
         master_block(e, out + 2 * done, n, (float)(gain_from + gain_step * (double)done), (float)gain_step);

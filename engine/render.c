@@ -316,6 +316,7 @@ int lull_render_file(const lull_script *script, const char *path, const lull_ren
     SNDFILE *sf = NULL;
     writer w;
     int writer_running = 0;
+    lull_split *split = NULL;
     lull_meter *meter = NULL;
     lull_wav_stream stream = { -1, 0 };
     if ((!tmp && !to_stdout) || !buf) {
@@ -385,12 +386,13 @@ opened:
         goto fail;
     }
     writer_running = 1;
+    split = lull_split_start(e, script, &ec, RENDER_CHUNK);
     while (done < total) {
         int n = total - done > RENDER_CHUNK ? RENDER_CHUNK : (int)(total - done);
         float *chunk = writer_acquire(&w);
         if (!chunk)
             break; /* the writer failed; reported below */
-        lull_engine_process(e, chunk, n);
+        lull_split_process(split, e, chunk, n);
         /* Measure exactly what goes to the encoder. */
         if (meter && (r = lull_meter_add(meter, chunk, n)) != LULL_OK)
             goto fail;
@@ -399,6 +401,7 @@ opened:
         writer_commit(&w, n);
         done += n;
         if (cfg.progress && cfg.progress(cfg.user, done, total)) {
+            lull_split_stop(&split, e);
             writer_finish(&w);
             writer_destroy(&w);
             writer_running = 0;
@@ -407,6 +410,7 @@ opened:
             goto fail;
         }
     }
+    lull_split_stop(&split, e);
     writer_running = 0;
     if (writer_finish(&w)) {
         writer_destroy(&w);
@@ -453,6 +457,7 @@ opened:
     return LULL_OK;
 
 fail:
+    lull_split_stop(&split, e);
     if (writer_running) {
         writer_finish(&w);
         writer_destroy(&w);

@@ -34,4 +34,17 @@ typedef struct lull_wav_stream {
  * failure. */
 SNDFILE *lull_wav_stream_open(lull_wav_stream *ws, const SF_INFO *info, int64_t frames);
 
+/* Offline synthesis on two cores (split.c): a helper thread runs the
+ * second voice group of a twin engine one chunk ahead.  Start returns NULL
+ * when it does not apply (clips, a single group, one CPU,
+ * LULL_RENDER_THREADS=1); lull_split_process then just calls
+ * lull_engine_process.  Chunks must be chunk_frames long (the last may be
+ * shorter) and start at the engine's start.  The output is bit-identical
+ * either way.  [NRT] */
+typedef struct lull_split lull_split;
+lull_split *lull_split_start(lull_engine *e, const lull_script *s, const lull_engine_config *ec,
+                             int chunk_frames);
+int lull_split_process(lull_split *sp, lull_engine *e, float *out, int frames);
+void lull_split_stop(lull_split **sp, lull_engine *e);
+
 #endif

@@ -1,8 +1,9 @@
 /*
  * test_render.c - the file a render writes holds exactly the samples the
  * engine produces when pulled directly (32-bit float WAV, compared bit for
- * bit), whatever the render's internal threading and chunking; and two
- * renders with the same seed are identical files.
+ * bit), whatever the render's internal threading and chunking (two cores,
+ * engine/split.c, and one with LULL_RENDER_THREADS=1); and two renders with
+ * the same seed are identical files.
  */
 #include "analysis.h"
 #include "lull.h"
@@ -18,6 +19,11 @@ static const char *script_text =
     "title \"render test\"\n"
     "voice a binaural carrier=210Hz beat=7Hz gain=-12dB\n"
     "voice n noise color=pink gain=-20dB\n"
+    /* Enough voices that both mix groups hold several (engine/split.c). */
+    "voice b binaural carrier=150Hz beat=5Hz gain=-18dB\n"
+    "voice t tone freq=330Hz gain=-24dB\n"
+    "voice w noise color=brown gain=-30dB\n"
+    "voice m monaural carrier=250Hz beat=6Hz gain=-26dB\n"
     "0:00 master fade-in 2s\n"
     "0:01 a beat=4Hz over 3s\n"
     "0:02.5 n gain=-30dB\n"
@@ -58,6 +64,14 @@ int main(void)
     rc.samples = LULL_SAMPLES_FLOAT32;
     if (lull_render_file(s, a, &rc) != LULL_OK || lull_render_file(s, b, &rc) != LULL_OK)
         return fail(lull_last_error());
+    char c[256];
+    snprintf(c, sizeof c, "%s/c.wav", dir);
+    setenv("LULL_RENDER_THREADS", "1", 1);
+    if (lull_render_file(s, c, &rc) != LULL_OK)
+        return fail(lull_last_error());
+    unsetenv("LULL_RENDER_THREADS");
+    int64_t fc = 0;
+    float *xc = read_all(c, &fc);
 
     int64_t fa = 0, fb = 0;
     float *xa = read_all(a, &fa), *xb = read_all(b, &fb);
@@ -77,6 +91,9 @@ int main(void)
         return fail("the file's length is not the session's length");
     if (memcmp(xa, xb, sizeof(float) * 2 * (size_t)fa) != 0)
         return fail("two renders with the same seed differ");
+    if (!xc || fc != fa || memcmp(xa, xc, sizeof(float) * 2 * (size_t)fa) != 0)
+        return fail("a one-thread render differs from a two-thread one");
+    printf("render: two threads and one give the same file\n");
     int64_t first_diff = -1;
     for (int64_t i = 0; i < 2 * total; i++)
         if (memcmp(&xa[i], &ref[i], sizeof(float)) != 0) {
@@ -93,7 +110,9 @@ int main(void)
         return fail("the render is silent");
     unlink(a);
     unlink(b);
+    unlink(c);
     rmdir(dir);
+    free(xc);
     free(xa);
     free(xb);
     free(ref);
