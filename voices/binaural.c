@@ -16,6 +16,7 @@
  * MIT licence; see LICENSE.
  */
 #include "lull_voice.h"
+#include "hot.h"
 #include "osc.h"
 
 #include <math.h>
@@ -117,8 +118,8 @@ static void binaural_control(void *state, const double *from, const double *to, 
 
 /* [RT] Produce n <= LULL_CONTROL_FRAMES frames: both accumulators run as one
  * two-lane vector into interleaved phases, the sine runs 4-wide over them,
- * and the gain ramp de-interleaves into the ears. */
-static void binaural_run(binaural_state *st, float *left, float *right, int n, int ramping)
+ * and the gain ramp de-interleaves into the ears.  Built twice (hot.h). */
+LULL_HOT_CLONES static void binaural_run(binaural_state *st, float *left, float *right, int n, int ramping)
 {
     float t[2 * LULL_CONTROL_FRAMES];
     uint64_t ph[2] = { st->phase_l, st->phase_r };

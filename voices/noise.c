@@ -58,6 +58,7 @@
  * MIT licence; see LICENSE.
  */
 #include "lull_voice.h"
+#include "hot.h"
 #include "noise_core.h"
 
 #include <math.h>
@@ -146,7 +147,7 @@ typedef uint32_t noise_u32x4 __attribute__((vector_size(16)));
 /* [RT] Refill the draw-ahead buffer: 2 * LULL_CONTROL_FRAMES uniform numbers
  * in [-1, 1), interleaved left/right, from the four generator lanes at once
  * (noise_rng_next()'s xoshiro128+ step, 4-wide). */
-static void refill_white(noise_state *st)
+static inline __attribute__((always_inline)) void refill_white(noise_state *st)
 {
     noise_u32x4 s0, s1, s2, s3;
     memcpy(&s0, st->rng[0], 16);
@@ -177,7 +178,7 @@ static void refill_white(noise_state *st)
 }
 
 /* [RT] The next n (<= LULL_CONTROL_FRAMES) frames of white numbers. */
-static void take_white(noise_state *st, double *x, int n)
+static inline __attribute__((always_inline)) void take_white(noise_state *st, double *x, int n)
 {
     int j = 0;
     while (j < n) {
@@ -211,8 +212,8 @@ cascade_block(noise_v2d *mem, const noise_v2d *pole, const noise_v2d *pz, const 
     }
 }
 
-/* [RT] */
-static void noise_process(void *state, float *left, float *right, int frames)
+/* [RT] (built twice, for AVX2 and the baseline: hot.h) */
+LULL_HOT_CLONES static void noise_process(void *state, float *left, float *right, int frames)
 {
     noise_state *st = state;
     const int ns = st->filter.n_sections;
