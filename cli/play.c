@@ -227,11 +227,17 @@ static void draw(const lull_script *s, const lull_player_stats *st, int first, d
     }
     const int sec = st->engine.section;
     const char *name = sec >= 0 ? lull_script_section_name(s, sec) : "(opening)";
+    /* Trouble is shown as soon as it happens, never hidden: late callbacks
+     * (the player's own measure) beside the backend's xruns, and clip audio
+     * that was not decoded in time. */
+    char gaps[48] = "";
+    if (st->clips.underruns > 0)
+        snprintf(gaps, sizeof gaps, "  clip gaps %lld", (long long)st->clips.underruns);
     if (!first)
         fputs("\033[2A", stderr);
-    fprintf(stderr, "\r\033[K%s %s  %s / %s  (%s left)  vol %+.0f dB  xruns %lld%s\n",
+    fprintf(stderr, "\r\033[K%s %s  %s / %s  (%s left)  vol %+.0f dB  xruns %lld  late %lld%s%s\n",
             st->engine.paused ? "||" : "> ", name, el, len, left, st->engine.volume_db,
-            (long long)st->xruns, stop);
+            (long long)st->xruns, (long long)st->late_callbacks, gaps, stop);
     fprintf(stderr, "\r\033[K   L %s   R %s\n", ml, mr);
     fflush(stderr);
 }
@@ -390,14 +396,17 @@ static int run(const lull_script *s, play_opts *o)
         code = EXIT_RUNTIME;
     } else if (!o->quiet) {
         const char *title = lull_script_title(s);
-        fprintf(stderr, "%s: played '%s' for %s on %s at %d Hz, %lld xrun%s%s\n", cli_prog,
-                title[0] ? title : "untitled", played, lull_player_device_name(p), st.rate_hz,
-                (long long)st.xruns, st.xruns == 1 ? "" : "s",
-                quitting ? " (stopped early)" : "");
+        fprintf(stderr,
+                "%s: played '%s' for %s on %s at %d Hz, %lld xrun%s, %lld late callback%s "
+                "(slowest %.0f%% of its time)%s\n",
+                cli_prog, title[0] ? title : "untitled", played, lull_player_device_name(p),
+                st.rate_hz, (long long)st.xruns, st.xruns == 1 ? "" : "s",
+                (long long)st.late_callbacks, st.late_callbacks == 1 ? "" : "s",
+                100.0 * st.max_callback_load, quitting ? " (stopped early)" : "");
     }
     if (st.clips.underruns > 0)
-        cli_warn("clips were not decoded in time %lld time%s (%.3f s of clip audio played as silence): "
-                 "try a faster --resampler",
+        cli_warn("clips were not decoded in time %lld time%s (%.3f s of clip audio played as silence; "
+                 "a slow disk or a busy machine): try a faster --resampler",
                  (long long)st.clips.underruns, st.clips.underruns == 1 ? "" : "s",
                  (double)st.clips.missing_frames / (st.rate_hz > 0 ? st.rate_hz : 48000));
     if (st.clips.decode_errors > 0)

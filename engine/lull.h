@@ -395,6 +395,12 @@ typedef struct lull_player_stats {
     int64_t frames_out;     /* frames handed to the device, paused silence included */
     int64_t callbacks;
     int64_t xruns;          /* callbacks the backend flagged late (underflow) */
+    int64_t late_callbacks; /* callbacks that took longer than the audio they made
+                               (frames / rate), measured by the player itself: each
+                               one means the device got its block late or used up
+                               its reserve; counted whatever the backend says */
+    double max_callback_load; /* the slowest callback's time over its block's
+                                 duration (1.0: all of it) */
     int finished;           /* the session ended or was stopped, and the output drained */
     int device_lost;        /* the device stopped or vanished before the end */
     lull_clip_stats clips;  /* clip audio that was not decoded in time */

@@ -62,6 +62,10 @@ struct lull_player {
     lull_atomic_i64 frames_out;
     lull_atomic_i64 callbacks;
     lull_atomic_i64 xruns;
+    lull_atomic_i64 late_callbacks;
+    lull_atomic_i64 max_callback_ns;   /* the slowest callback's own time */
+    int64_t rt_max_callback_ns;        /* written only by the audio thread */
+    lull_atomic_i64 max_callback_frames; /* that callback's block size */
     lull_atomic_i64 engine_done;       /* the callback returned paComplete */
 
     /* Controlling threads among themselves (never the audio thread). */
@@ -254,6 +258,11 @@ static int pa_callback(const void *input, void *output, unsigned long frames,
 {
     (void)input, (void)time_info;
     lull_player *p = user;
+    /* The callback times itself (clock_gettime on CLOCK_MONOTONIC is a vDSO
+     * read: no system call, no lock), test hooks included: a test makes the
+     * callback slow through them. */
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     if (lull_rt_callback_enter)
         lull_rt_callback_enter();
     if (flags & (paOutputUnderflow | paOutputOverflow))
@@ -284,6 +293,24 @@ static int pa_callback(const void *input, void *output, unsigned long frames,
         lull_i64_store(&p->engine_done, 1);
     if (lull_rt_callback_leave)
         lull_rt_callback_leave();
+    /* Late: the block took longer to make than it takes to play.  Counted
+     * here, by the player, so lateness is shown even where the backend
+     * reports no xrun (a deep buffer still had reserve, or the backend does
+     * not tell). */
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    const int64_t took_ns =
+        (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000000LL + (int64_t)(t1.tv_nsec - t0.tv_nsec);
+    const int64_t budget_ns = (int64_t)frames * 1000000000LL / p->rate_hz;
+    if (took_ns > budget_ns)
+        lull_i64_store(&p->late_callbacks, lull_i64_load(&p->late_callbacks) + 1);
+    /* The worst load as a ratio needs both numbers: compare took/frames
+     * across callbacks by cross-multiplying. */
+    if (took_ns * lull_i64_load(&p->max_callback_frames) >= p->rt_max_callback_ns * (int64_t)frames) {
+        p->rt_max_callback_ns = took_ns;
+        lull_i64_store(&p->max_callback_frames, (int64_t)frames);
+        lull_i64_store(&p->max_callback_ns, took_ns);
+    }
     return finished ? paComplete : paContinue;
 }
 
@@ -574,6 +601,15 @@ void lull_player_get_stats(const lull_player *p, lull_player_stats *out)
     out->frames_out = lull_i64_load(&p->frames_out);
     out->callbacks = lull_i64_load(&p->callbacks);
     out->xruns = lull_i64_load(&p->xruns);
+    out->late_callbacks = lull_i64_load(&p->late_callbacks);
+    /* Two atomics written one after the other: a snapshot taken between the
+     * two stores pairs a new time with an old size for one poll; harmless
+     * for a display, and the next poll is right. */
+    const int64_t worst_ns = lull_i64_load(&p->max_callback_ns);
+    const int64_t worst_frames = lull_i64_load(&p->max_callback_frames);
+    out->max_callback_load = worst_frames > 0 && p->rate_hz > 0
+                                 ? (double)worst_ns * 1e-9 * p->rate_hz / (double)worst_frames
+                                 : 0.0;
     out->finished = lull_i64_load(&p->finished) != 0;
     out->device_lost = lull_i64_load(&p->device_lost) != 0;
     lull_engine_clip_stats(p->engine, &out->clips);

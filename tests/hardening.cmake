@@ -16,3 +16,24 @@ set_tests_properties(test_safety PROPERTIES LABELS hardening TIMEOUT 600)
 # their samples, constant memory.
 lull_add_test(test_long_session test_long_session.c)
 set_tests_properties(test_long_session PROPERTIES LABELS hardening TIMEOUT 900)
+
+# Live playback under faults: a stalled clip loader, a clip file arriving
+# slower than it plays, an audio callback slower than its block, other
+# processes hogging the CPU.  tests/fault_inject.c makes the reads and
+# callbacks slow: linked into test_live_faults (player API; -rdynamic lets
+# libsndfile's reads and the player's test hook reach it) and preloaded
+# (LD_PRELOAD) into the real `lull play` by test_play_faults.sh.
+lull_add_test(test_live_faults test_live_faults.c fault_inject.c)
+target_link_options(test_live_faults PRIVATE -rdynamic -Wl,-z,now)
+target_link_libraries(test_live_faults PRIVATE ${CMAKE_DL_LIBS})
+lull_jack_test(test_live_faults)
+set_tests_properties(test_live_faults PROPERTIES LABELS "live;hardening" TIMEOUT 300)
+
+add_library(lull_fault_inject MODULE fault_inject.c)
+target_compile_options(lull_fault_inject PRIVATE ${LULL_WARNINGS})
+target_compile_definitions(lull_fault_inject PRIVATE _POSIX_C_SOURCE=200809L)
+target_link_libraries(lull_fault_inject PRIVATE ${CMAKE_DL_LIBS})
+add_test(NAME test_play_faults COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/test_play_faults.sh
+  $<TARGET_FILE:lull> $<TARGET_FILE:lull_fault_inject>)
+lull_jack_test(test_play_faults)
+set_tests_properties(test_play_faults PROPERTIES LABELS "live;hardening" TIMEOUT 300)
