@@ -248,16 +248,16 @@ typedef struct play_opts {
     lull_player_config pc;
     double volume_db;
     const char *start_at;
+    double start_wait_sec;  /* --start-at, resolved when the option was read */
+    double start_t0;        /* cli_now() then */
     int quiet;
     double loudness_lufs;   /* NAN: no loudness normalisation */
     double true_peak_dbtp;
 } play_opts;
 
 /* Wait for --start-at; returns 0 to play, 1 if cancelled. */
-static int wait_until_start(const char *start_at, int ui)
+static int wait_until_start(const char *start_at, double wait, double t0, int ui)
 {
-    double wait = seconds_until(start_at);
-    const double t0 = cli_now();
     while (!got_signal) {
         double left = wait - (cli_now() - t0);
         if (left <= 0)
@@ -296,7 +296,7 @@ static int run(const lull_script *s, play_opts *o)
     lull_player_close(&p);
         if (ui)
             tty_enter_raw();
-        if (wait_until_start(o->start_at, ui)) {
+        if (wait_until_start(o->start_at, o->start_wait_sec, o->start_t0, ui)) {
             tty_restore();
             return EXIT_OK;
         }
@@ -469,7 +469,13 @@ int cmd_play(int argc, char **argv)
             break;
         }
         case 'A':
-            if (seconds_until(optarg) < 0) {
+            /* The time of day is resolved now, not after the device has
+             * been opened: an open slower than the time left (a slow
+             * backend, a sanitizer build) must not push the start to the
+             * same time tomorrow. */
+            o.start_t0 = cli_now();
+            o.start_wait_sec = seconds_until(optarg);
+            if (o.start_wait_sec < 0) {
                 cli_error("--start-at expects a time of day as HH:MM or HH:MM:SS (24-hour), got "
                           "'%s'",
                           optarg);
