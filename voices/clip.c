@@ -191,6 +191,12 @@ static void play_some(clip_state *st, clip_player *p, float *left, float *right,
 static void clip_process(void *state, float *left, float *right, int frames)
 {
     clip_state *st = state;
+    if (!st->old.active && !st->cur.active) {
+        /* Nothing playing (a narration voice, most of a session): only the
+         * gain ramp's place moves on. */
+        st->seg_pos += frames;
+        return;
+    }
     while (frames > 0) {
         int n = frames < LULL_CONTROL_FRAMES ? frames : LULL_CONTROL_FRAMES;
         for (int k = 0; k < n; k++) {
