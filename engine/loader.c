@@ -231,16 +231,22 @@ static void fail_stream(lull_loader *L, lull_stream *st, const char *why)
 
 static void cache_drop(lull_loader *L, loop_cache *c);
 
+/* The file and the converter (a libsoxr converter holds 250-500 KiB). */
+static void release_decoder(lull_stream *st)
+{
+    if (st->sf)
+        sf_close(st->sf);
+    st->sf = NULL;
+    lull_rs_destroy(&st->src);
+}
+
 static void close_stream(lull_stream *st)
 {
     if (st->build)
         cache_drop(st->owner, st->build); /* a build cut off is of no use */
     st->build = NULL;
     st->cache = NULL;
-    if (st->sf)
-        sf_close(st->sf);
-    st->sf = NULL;
-    lull_rs_destroy(&st->src);
+    release_decoder(st);
 }
 
 /* Position the decoder so that its next output frame is clip frame `frame`. */
@@ -619,6 +625,11 @@ static int fill(lull_loader *L, lull_stream *st)
         budget -= n;
         wrote = 1;
     }
+    /* All of the play is in the ring: its decoder is not needed again (a
+     * seek opens the play afresh), so free it now rather than when the slot
+     * is reused, and hold one converter per sounding clip, not per slot. */
+    if (w >= st->length && (st->sf || st->src))
+        release_decoder(st);
     return wrote;
 }
 
