@@ -11,13 +11,16 @@
  * binaural_run 35 -> 22 per voice and frame.
  *
  * Elsewhere (other compilers, other CPUs, LULL_NO_CLONES) it expands to
- * nothing.
+ * nothing.  So it does in ASan and TSan builds: the clone is picked by an
+ * ifunc resolver that the dynamic loader runs while relocating, before the
+ * sanitizer's runtime is up, and the instrumented resolver crashes there
+ * (every program of a `-DLULL_SANITIZE=thread` build died before main).
  */
 #ifndef LULL_HOT_H
 #define LULL_HOT_H
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__) && \
-    !defined(LULL_NO_CLONES)
+    !defined(LULL_NO_CLONES) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 #define LULL_HOT_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define LULL_HOT_CLONES
