@@ -59,6 +59,7 @@ lull_engine_config lull_engine_config_init(void)
     memset(&c, 0, sizeof c);
     c.rate_hz = 48000;
     c.seed = LULL_DEFAULT_SEED;
+    c.true_peak_dbtp = LULL_TRUE_PEAK_DEFAULT_DBTP;
     return c;
 }
 
@@ -101,6 +102,11 @@ int lull_engine_create(const lull_script *s, const lull_engine_config *cfg_in,
         return LULL_ERR_ARG;
     }
     e->master_trim = lull_db_to_gain(cfg.master_trim_db);
+    if (!(cfg.true_peak_dbtp >= -30.0 && cfg.true_peak_dbtp <= 0.0)) {
+        lull_set_error("true-peak ceiling %g dBTP is outside -30..0", cfg.true_peak_dbtp);
+        free(e);
+        return LULL_ERR_ARG;
+    }
     e->n_voices = s->n_voices;
     e->n_sections = s->n_sections;
 
@@ -185,6 +191,7 @@ int lull_engine_create(const lull_script *s, const lull_engine_config *cfg_in,
         return r;
     }
     lull_engine_group_voices(e);
+    lull_limiter_init(&e->limiter, e->rate_hz, cfg.true_peak_dbtp);
     lull_live_init(e);
     lull_engine_rewind(e);
     *out = e;
@@ -250,6 +257,7 @@ void lull_engine_rewind(lull_engine *e)
     e->seg_end = 0;
     e->current_section = -1;
     e->need_from = 1;
+    e->live.prime_pending = 1;
     lull_clips_seek(e, 0);
 }
 
@@ -269,10 +277,15 @@ void lull_engine_destroy(lull_engine **pe)
 
 int64_t lull_engine_length_frames(const lull_engine *e) { return e ? e->length_frames : 0; }
 int lull_engine_rate(const lull_engine *e) { return e ? e->rate_hz : 0; }
-int64_t lull_engine_position_frames(const lull_engine *e) { return e ? e->pos : 0; }
+int lull_engine_lookahead_frames(const lull_engine *e) { return e ? e->limiter.delay_frames : 0; }
+int64_t lull_engine_position_frames(const lull_engine *e) { return e ? lull_live_position(e) : 0; }
 int lull_engine_finished(const lull_engine *e)
 {
-    return e ? (e->pos >= e->length_frames && !e->live.loop) || lull_live_done(e) : 1;
+    if (!e)
+        return 1;
+    const int mixer_done = (e->pos >= e->length_frames && !e->live.loop) || lull_live_done(e);
+    /* ... and the limiter's look-ahead has played out. */
+    return mixer_done && (e->live.prime_pending || e->live.out_frames >= e->live.in_live_frames);
 }
 
 int64_t lull_engine_section_frame(const lull_engine *e, int i)

@@ -6,6 +6,7 @@
 #define LULL_ENGINE_INTERNAL_H
 
 #include "lull_internal.h"
+#include "limiter.h"
 #include "live.h"
 
 #include <math.h>
@@ -139,6 +140,7 @@ struct lull_engine {
     int64_t ext_start;                  /* ... starting at this frame */
 
     lull_live live;                     /* commands, fades, status (live.c) */
+    lull_limiter limiter;               /* true-peak limiter, the last stage (live.c) */
     lull_clips *clips;                  /* NULL when the session plays no clips */
     int offline;                        /* wait for the clip loader (lull_engine_config) */
     int resampler;
@@ -151,8 +153,14 @@ struct lull_engine {
  * [RT] */
 int lull_engine_process_core(lull_engine *e, float *out, int frames, double gain_from,
                              double gain_step);
+/* Move the mixer core to `frame` (events before it replayed), without
+ * touching the limiter: lull_engine_seek (live.c) adds that.  [RT] */
+int lull_engine_seek_core(lull_engine *e, int64_t frame);
 /* Set up the live-control state of a new engine (live.c).  [NRT] */
 void lull_live_init(lull_engine *e);
+/* The session frame of the next output frame (the limiter's delay line
+ * holds the mixer's last frames).  [RT] */
+int64_t lull_live_position(const lull_engine *e);
 /* Whether a stop command or the session end has finished the engine. */
 int lull_live_done(const lull_engine *e);
 

@@ -100,6 +100,7 @@ void lull_live_init(lull_engine *e)
     l->join = (lull_ramp){ 1.0, 1.0, 0, 0 };
     l->trim_db = 0.0;
     l->noticed_section = -1;
+    l->prime_pending = 1;
     l->meter_fall_per_frame = -LIVE_METER_FALL_DB_PER_SEC / 20.0 * log(10.0) / rate;
     lull_i64_store(&l->pub_position, 0);
     lull_i64_store(&l->pub_section, -1);
@@ -166,7 +167,7 @@ static void settle(lull_engine *e)
         return;
     }
     if (l->seek_pending) {
-        lull_engine_seek(e, l->seek_to);
+        lull_engine_seek_core(e, l->seek_to);
         /* A section that starts exactly here is current at once (the seek
          * leaves events at the target frame for the next segment, which a
          * paused engine would not reach until resumed). */
@@ -285,7 +286,7 @@ static void end_of_session(lull_engine *e)
         /* The session's own end fade has just reached silence; the start
          * comes in over a de-click fade, since the oscillators keep their
          * phase across the join. */
-        lull_engine_seek(e, 0);
+        lull_engine_seek_core(e, 0);
         l->join = (lull_ramp){ 0.0, 1.0, l->seek_fade_frames, 0 };
         notify(e, LULL_NOTICE_LOOPED, -1, 0);
         return;
@@ -324,7 +325,7 @@ static void publish(lull_engine *e, const float *out, int frames)
             notify(e, LULL_NOTICE_SECTION, e->current_section,
                    e->section_frames[e->current_section]);
     }
-    lull_i64_store(&l->pub_position, e->pos);
+    lull_i64_store(&l->pub_position, lull_live_position(e));
     lull_i64_store(&l->pub_section, e->current_section);
     lull_i64_store(&l->pub_flags, (l->want_pause ? LIVE_PUB_PAUSED : 0) |
                                       (lull_engine_finished(e) ? LIVE_PUB_FINISHED : 0));
@@ -333,18 +334,12 @@ static void publish(lull_engine *e, const float *out, int frames)
     lull_f32_store(&l->pub_peak_right, (float)l->meter_right);
 }
 
-int lull_engine_process(lull_engine *e, float *out, int frames)
+/* The mixer and the live stage for `frames` frames, and the session frame
+ * of each into tags: what the limiter takes in, delay_frames ahead of the
+ * output. */
+static int run(lull_engine *e, float *out, int frames, int64_t *tags)
 {
-    if (!e || !out || frames <= 0)
-        return 0;
     lull_live *l = &e->live;
-
-    /* 1. Commands: a bounded drain, applied before the first frame. */
-    lull_command cmd;
-    for (int i = 0; i < LULL_ENGINE_COMMANDS && lull_spsc_read(&l->commands, &cmd, 1) == 1; i++)
-        lull_engine_command(e, &cmd);
-
-    /* 2. The block, in chunks. */
     int done = 0, live = 0;
     while (done < frames) {
         if (!l->done && e->pos >= e->length_frames)
@@ -353,6 +348,8 @@ int lull_engine_process(lull_engine *e, float *out, int frames)
         if (l->done || fade_silent(l)) {
             /* Ended, stopped or paused: silence, the position holds. */
             memset(out + 2 * done, 0, sizeof(float) * 2 * (size_t)rest);
+            for (int k = 0; k < rest; k++)
+                tags[done + k] = e->pos;
             if (!l->done)
                 live += rest;
             break;
@@ -373,14 +370,95 @@ int lull_engine_process(lull_engine *e, float *out, int frames)
         for (int i = 0; i < 3; i++)
             ramp_advance(ramps[i], n);
         const double g1 = live_gain(l);
+        const int64_t p0 = e->pos;
         live += lull_engine_process_core(e, out + 2 * done, (int)n, g0, (g1 - g0) / (double)n);
+        for (int k = 0; k < (int)n; k++)
+            tags[done + k] = p0 + k;
         done += (int)n;
         settle(e);
     }
+    return live;
+}
+
+/* Fill the look-ahead (after creation or a seek): the mixer runs
+ * delay_frames ahead, so output frame k is still session frame k. */
+static void prime(lull_engine *e)
+{
+    lull_live *l = &e->live;
+    lull_limiter *lim = &e->limiter;
+    float buf[2 * LULL_LIVE_STAGE];
+    lull_limiter_reset(lim, e->pos);
+    l->prime_pending = 0;
+    l->out_frames = 0;
+    l->in_live_frames = 0;
+    l->done_seen = 0;
+    for (int left = lim->delay_frames; left > 0;) {
+        const int c = left < LULL_LIVE_STAGE ? left : LULL_LIVE_STAGE;
+        l->in_live_frames += run(e, buf, c, l->stage_tag);
+        lull_limiter_process(lim, buf, l->stage_tag, c);
+        left -= c;
+    }
+}
+
+/* When the mixer has ended or stopped and what is left in the look-ahead
+ * is silence (a stop while paused), the output ends at once too;
+ * otherwise it plays out first. */
+static void check_done(lull_engine *e)
+{
+    lull_live *l = &e->live;
+    if (!l->done || l->done_seen)
+        return;
+    l->done_seen = 1;
+    const int64_t pending = l->in_live_frames - l->out_frames;
+    if (pending > 0 && lull_limiter_pending_silent(&e->limiter, pending))
+        l->in_live_frames = l->out_frames;
+}
+
+int64_t lull_live_position(const lull_engine *e)
+{
+    return e->live.prime_pending ? e->pos : lull_limiter_next_tag(&e->limiter);
+}
+
+int lull_engine_process(lull_engine *e, float *out, int frames)
+{
+    if (!e || !out || frames <= 0)
+        return 0;
+    lull_live *l = &e->live;
+    if (l->prime_pending)
+        prime(e);
+
+    /* 1. Commands: a bounded drain, applied before the first frame. */
+    lull_command cmd;
+    for (int i = 0; i < LULL_ENGINE_COMMANDS && lull_spsc_read(&l->commands, &cmd, 1) == 1; i++)
+        lull_engine_command(e, &cmd);
+    check_done(e);
+
+    /* 2. The block: mixer and live stage (run), then the limiter, in
+     * stages.  The limiter's output is delay_frames behind its input. */
+    const int64_t out0 = l->out_frames;
+    for (int done = 0; done < frames;) {
+        const int c = frames - done < LULL_LIVE_STAGE ? frames - done : LULL_LIVE_STAGE;
+        l->in_live_frames += run(e, out + 2 * done, c, l->stage_tag);
+        lull_limiter_process(&e->limiter, out + 2 * done, l->stage_tag, c);
+        l->out_frames += c;
+        done += c;
+        check_done(e);
+    }
+    /* Live frames are a prefix of the stream: all until the end or stop. */
+    int64_t live = l->in_live_frames - out0;
+    live = live < 0 ? 0 : (live > frames ? frames : live);
 
     /* 3. Publish. */
     publish(e, out, frames);
-    return live;
+    return (int)live;
+}
+
+int lull_engine_seek(lull_engine *e, int64_t frame)
+{
+    const int r = lull_engine_seek_core(e, frame);
+    if (r == LULL_OK)
+        e->live.prime_pending = 1;
+    return r;
 }
 
 /* ------------------------------------------------------------------ status */

@@ -68,6 +68,8 @@ typedef struct lull_ramp {
 } lull_ramp;
 
 #define LULL_LIVE_NOTICES 64
+/* Frames the live stage hands the limiter at a time. */
+#define LULL_LIVE_STAGE 256
 
 typedef struct lull_live {
     lull_spsc commands;                /* host -> processing thread */
@@ -92,6 +94,12 @@ typedef struct lull_live {
     int noticed_section;     /* last section announced */
     int64_t fade_in_frames;  /* speed of the next fade back in (after a pause or a jump) */
     int64_t pause_fade_frames, seek_fade_frames, trim_ramp_frames;
+    /* The output stage: the limiter runs delay_frames behind the mixer. */
+    int prime_pending;       /* fill the look-ahead before the next output (create, seek) */
+    int64_t out_frames;      /* frames output since the look-ahead was primed */
+    int64_t in_live_frames;  /* frames the mixer counted as live since then (a prefix) */
+    int done_seen;           /* the mixer's end or stop has been dealt with */
+    int64_t stage_tag[LULL_LIVE_STAGE]; /* session frame of each staged frame */
     double meter_left, meter_right;
     double meter_fall_per_frame; /* natural log of the meter's fall per frame */
 

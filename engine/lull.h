@@ -180,9 +180,14 @@ typedef struct lull_engine_config {
     double master_trim_db; /* gain on the master bus, before the limiter, on
                             * top of the script's own master gain and fades
                             * (loudness normalisation); -60..+40, default 0 */
+    double true_peak_dbtp; /* ceiling of the master bus's true-peak limiter,
+                            * -30..0 dBTP; default -1 (config_init; a zeroed
+                            * config means 0 dBTP).  See "The master bus" in
+                            * scripts/README.md. */
 } lull_engine_config;
 
 #define LULL_DEFAULT_SEED 0x6c756c6cULL /* "lull" */
+#define LULL_TRUE_PEAK_DEFAULT_DBTP (-1.0) /* the limiter's ceiling (EBU R 128's -1 dBTP) */
 #define LULL_MAX_BLOCK_FRAMES 4096
 
 LULL_API lull_engine_config lull_engine_config_init(void);          /* [ANY] */
@@ -201,6 +206,11 @@ LULL_API void lull_engine_destroy(lull_engine **engine);           /* [NRT] NULL
 LULL_API int lull_engine_process(lull_engine *e, float *out, int frames);
 
 LULL_API int64_t lull_engine_position_frames(const lull_engine *e); /* [RT] */
+/* How far the mixer runs ahead of the output: the true-peak limiter's
+ * look-ahead (about 1.8 ms).  The output itself has no extra latency
+ * (output frame k is session frame k), but a live command acts on the
+ * mixer, so it is heard this many frames after the block boundary.  [ANY] */
+LULL_API int lull_engine_lookahead_frames(const lull_engine *e);
 LULL_API int64_t lull_engine_length_frames(const lull_engine *e);   /* [ANY] */
 LULL_API int lull_engine_rate(const lull_engine *e);                 /* [ANY] */
 LULL_API int lull_engine_finished(const lull_engine *e);             /* [RT] */
@@ -236,7 +246,8 @@ LULL_API int64_t lull_engine_section_frame(const lull_engine *e, int i);
  * A running engine is steered by commands.  Another thread queues them with
  * lull_engine_post(); the processing thread applies everything queued at the
  * start of its next lull_engine_process() call, so a control takes effect at
- * the next block boundary (latency: at most one block).  The queue is a
+ * the next block boundary (latency: at most one block, plus the limiter's
+ * look-ahead, lull_engine_lookahead_frames).  The queue is a
  * preallocated lock-free single-producer/single-consumer ring: posting and
  * applying never allocate, lock or block.  Pause, seek and stop fade briefly
  * rather than cut, and a paused engine writes silence without moving its

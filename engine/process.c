@@ -146,24 +146,8 @@ static void begin_segment(lull_engine *e)
     e->need_from = 0;
 }
 
-/* Soft limiter: identity up to the knee, then a tanh curve that approaches
- * but never reaches full scale.  At normal levels it does nothing. */
-#define LIMIT_KNEE 0.9f
-static inline float limit_sample(float x)
-{
-    if (!isfinite(x))
-        return 0.0f;
-    float a = fabsf(x);
-    if (a <= LIMIT_KNEE)
-        return x;
-    float y = LIMIT_KNEE + (1.0f - LIMIT_KNEE) * tanhf((a - LIMIT_KNEE) / (1.0f - LIMIT_KNEE));
-    if (y > 0.99999f)
-        y = 0.99999f;
-    return x < 0 ? -y : y;
-}
-
-/* The master bus for n frames of the mix: gain ramp, then the limiter only
- * if some sample needs it.  Split into plain loops the compiler vectorises;
+/* The master bus for n frames of the mix: the gain ramp (the true-peak
+ * limiter, limiter.c, comes after the live stage).  Plain loops the compiler vectorises;
  * the ramp is evaluated from its start each time (not accumulated) so
  * rounding cannot drift within a segment. */
 static void master_block(lull_engine *e, float *o, int n, float g0, float gstep)
@@ -173,21 +157,11 @@ static void master_block(lull_engine *e, float *o, int n, float g0, float gstep)
      * exactly as an unsplit one. */
     const float k0 = (float)(e->pos - e->seg_start);
     float *l = e->mix_left, *r = e->mix_right;
-    int hot = 0;
     for (int k = 0; k < n; k++) {
         const float m = m0 + dm * (k0 + (float)k);
         const float g = g0 + gstep * (float)k;
-        const float a = (l[k] * m) * g, b = (r[k] * m) * g;
-        l[k] = a;
-        r[k] = b;
-        /* NaN fails both comparisons, so it counts as hot too. */
-        hot |= !(fabsf(a) <= LIMIT_KNEE) | !(fabsf(b) <= LIMIT_KNEE);
-    }
-    if (hot) {
-        for (int k = 0; k < n; k++) {
-            l[k] = limit_sample(l[k]);
-            r[k] = limit_sample(r[k]);
-        }
+        l[k] = (l[k] * m) * g;
+        r[k] = (r[k] * m) * g;
     }
     for (int k = 0; k < n; k++) {
         o[2 * k] = l[k];
@@ -286,7 +260,7 @@ int lull_engine_process_core(lull_engine *e, float *out, int frames, double gain
     return live;
 }
 
-int lull_engine_seek(lull_engine *e, int64_t frame)
+int lull_engine_seek_core(lull_engine *e, int64_t frame)
 {
     if (!e)
         return LULL_ERR_ARG;

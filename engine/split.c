@@ -29,6 +29,9 @@
 struct lull_split {
     lull_engine *helper;
     int chunk_frames;
+    int first_extra;            /* the main engine's mixer runs this far ahead of
+                                 * its output (the limiter's look-ahead): the
+                                 * first chunk is that much longer */
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -53,7 +56,8 @@ static void *helper_main(void *arg)
             break;
         /* The slot is ours until it is published below. */
         sp->start[slot] = h->pos;
-        lull_engine_process_core(h, sp->buf[slot], sp->chunk_frames, 1.0, 0.0);
+        lull_engine_process_core(h, sp->buf[slot], sp->chunk_frames + (h->pos == 0 ? sp->first_extra : 0), 1.0,
+                                 0.0);
         pthread_mutex_lock(&sp->mu);
         sp->head = (slot + 1) % SPLIT_NBUF;
         sp->count++;
@@ -72,7 +76,8 @@ lull_split *lull_split_start(lull_engine *e, const lull_script *s, const lull_en
     if (env && atoi(env) == 1)
         return NULL;
     lull_split *sp = calloc(1, sizeof *sp);
-    float *mem = malloc(sizeof(float) * 2 * (size_t)chunk_frames * SPLIT_NBUF);
+    const int extra = lull_engine_lookahead_frames(e);
+    float *mem = malloc(sizeof(float) * 2 * (size_t)(chunk_frames + extra) * SPLIT_NBUF);
     if (!sp || !mem || lull_engine_create(s, ec, &sp->helper) != LULL_OK) {
         free(sp);
         free(mem);
@@ -80,8 +85,9 @@ lull_split *lull_split_start(lull_engine *e, const lull_script *s, const lull_en
     }
     sp->helper->split_role = LULL_SPLIT_GROUP1;
     sp->chunk_frames = chunk_frames;
+    sp->first_extra = extra;
     for (int i = 0; i < SPLIT_NBUF; i++)
-        sp->buf[i] = mem + (size_t)i * 2 * (size_t)chunk_frames;
+        sp->buf[i] = mem + (size_t)i * 2 * (size_t)(chunk_frames + extra);
     pthread_mutex_init(&sp->mu, NULL);
     pthread_cond_init(&sp->cv, NULL);
     if (pthread_create(&sp->thread, NULL, helper_main, sp) != 0) {
@@ -105,7 +111,9 @@ int lull_split_process(lull_split *sp, lull_engine *e, float *out, int frames)
         pthread_cond_wait(&sp->cv, &sp->mu);
     const int slot = sp->tail;
     pthread_mutex_unlock(&sp->mu);
-    /* The helper's chunks line up with ours: same length, same start. */
+    /* The helper's chunks line up with the main engine's mixer: same
+     * length, same start (the first one includes the look-ahead the main
+     * engine's first call fills). */
     e->ext_mix = sp->buf[slot];
     e->ext_start = sp->start[slot];
     const int r = lull_engine_process(e, out, frames);

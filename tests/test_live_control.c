@@ -8,6 +8,10 @@
  * exact position after the jump and by the absence of a click; loop by the
  * position after the end and the absence of a gap.
  *
+ * The mixer runs the true-peak limiter's look-ahead (`ahead` frames,
+ * lull_engine_lookahead_frames) before the output, so a command is heard
+ * that many frames after the block boundary it was applied at.
+ *
  * MIT licence; see LICENSE.
  */
 #include "analysis.h"
@@ -43,6 +47,7 @@ static const char *SCRIPT = "title \"live\"\n"
                             "0:06.013 end\n";
 
 static lull_script *script;
+static int64_t ahead; /* lull_engine_lookahead_frames */
 
 static lull_engine *make_engine(void)
 {
@@ -162,12 +167,13 @@ static void test_pause_resume(const float *ref)
     lull_engine_status(e, &st);
     CHECK(st.position_frames == (int64_t)pb * BLOCK && !st.paused, "status before the block");
     run_blocks(e, out, pb, rb);
-    const int64_t p0 = (int64_t)pb * BLOCK;
+    /* heard from p0: the block boundary plus the look-ahead */
+    const int64_t p0 = (int64_t)pb * BLOCK + ahead;
     CHECK(memcmp(out, ref, sizeof(float) * 2 * (size_t)p0) == 0, "output changed before the pause");
     fade_u down = { (double)fade, 1 };
     double err = max_err_scaled(out + 2 * p0, ref + 2 * p0, fade, fade_gain, &down);
     CHECK(err < 2e-4, "pause fade deviates from the smooth curve by %g", err);
-    CHECK(out[2 * p0] == ref[2 * p0], "the pause must start exactly at the block boundary");
+    CHECK(out[2 * p0] == ref[2 * p0], "the pause must start exactly at the block boundary + look-ahead");
     double after = an_rms(out, (size_t)(2 * (p0 + fade)), (size_t)(2 * rb * BLOCK));
     CHECK(after == 0.0, "paused output is not silent (rms %g)", after);
     lull_engine_status(e, &st);
@@ -179,16 +185,18 @@ static void test_pause_resume(const float *ref)
     CHECK(post(e, LULL_CMD_RESUME, 0, 0, 0) == LULL_OK, "post resume");
     run_blocks(e, out, rb, nb);
     /* Resumed output continues the session where it stopped, fading in. */
-    const int64_t r0 = (int64_t)rb * BLOCK;
+    const int64_t r0 = (int64_t)rb * BLOCK + ahead;
+    CHECK(an_rms(out, (size_t)(2 * rb * BLOCK), (size_t)(2 * r0)) == 0.0, "resumed before the look-ahead");
     fade_u up = { (double)fade, 0 };
     err = max_err_scaled(out + 2 * r0, ref + 2 * (p0 + fade), fade, fade_gain, &up);
     CHECK(err < 2e-4, "resume fade deviates by %g", err);
     CHECK(memcmp(out + 2 * (r0 + fade), ref + 2 * (p0 + fade + fade),
-                 sizeof(float) * 2 * (size_t)((nb - rb) * BLOCK - fade)) == 0,
+                 sizeof(float) * 2 * (size_t)((int64_t)nb * BLOCK - r0 - fade)) == 0,
           "after the resume fade the output is not the session");
     CHECK(find_notice(e, LULL_NOTICE_RESUMED, NULL), "no RESUMED notice");
     lull_engine_status(e, &st);
-    CHECK(st.position_frames == (int64_t)nb * BLOCK - (r0 - p0 - fade), "position after resume");
+    CHECK(st.position_frames == (int64_t)nb * BLOCK - (r0 - p0 - fade), "position after resume %lld",
+          (long long)st.position_frames);
 
     /* A pause and a resume inside the same block's queue cancel out. */
     lull_engine *f = make_engine();
@@ -212,7 +220,7 @@ static void test_volume(const float *ref)
     run_blocks(e, out, 0, vb);
     post(e, LULL_CMD_VOLUME, 0, 0, -6.0);
     run_blocks(e, out, vb, nb);
-    const int64_t v0 = (int64_t)vb * BLOCK, ramp = (int64_t)llround(0.02 * RATE);
+    const int64_t v0 = (int64_t)vb * BLOCK + ahead, ramp = (int64_t)llround(0.02 * RATE);
     CHECK(memcmp(out, ref, sizeof(float) * 2 * (size_t)v0) == 0, "output changed before the volume");
     CHECK(out[2 * v0] == ref[2 * v0], "volume must start changing at the block boundary");
     const double g = pow(10.0, -6.0 / 20.0);
@@ -258,7 +266,7 @@ static void test_seek(const float *ref, int64_t len)
     CHECK(find_notice(e, LULL_NOTICE_SECTION, &n) && n.section == 0, "section One notice");
     CHECK(post(e, LULL_CMD_SECTION, 2, 0, 0) == LULL_OK, "post section");
     run_blocks(e, out, sb, nb);
-    const int64_t s0 = (int64_t)sb * BLOCK;
+    const int64_t s0 = (int64_t)sb * BLOCK + ahead;
     const int64_t three = lull_engine_section_frame(e, 2);
     CHECK(three == 4 * RATE, "section Three at %lld", (long long)three);
     lull_status st;
@@ -290,7 +298,7 @@ static void test_seek(const float *ref, int64_t len)
     run_blocks(e, out, 0, 4);
     lull_engine_status(e, &st);
     const int64_t two = lull_engine_section_frame(e, 1);
-    CHECK(st.section == 1 && st.position_frames == two + 4 * BLOCK - fade,
+    CHECK(st.section == 1 && st.position_frames == two + 4 * BLOCK - fade - ahead,
           "previous: section %d at %lld", st.section, (long long)st.position_frames);
     /* Two commands in one block: next, next lands two sections on (clamped
      * to the last section: Two -> Three, then nothing further). */
@@ -298,18 +306,18 @@ static void test_seek(const float *ref, int64_t len)
     post(e, LULL_CMD_SECTION_STEP, 1, 0, 0);
     run_blocks(e, out, 0, 4);
     lull_engine_status(e, &st);
-    CHECK(st.section == 2 && st.position_frames == three + 4 * BLOCK - fade,
+    CHECK(st.section == 2 && st.position_frames == three + 4 * BLOCK - fade - ahead,
           "next,next: section %d at %lld", st.section, (long long)st.position_frames);
     /* Plain seek to a frame. */
     post(e, LULL_CMD_SEEK, 0, RATE / 2, 0);
     run_blocks(e, out, 0, 4);
     lull_engine_status(e, &st);
-    CHECK(st.section == 0 && st.position_frames == RATE / 2 + 4 * BLOCK - fade,
+    CHECK(st.section == 0 && st.position_frames == RATE / 2 + 4 * BLOCK - fade - ahead,
           "seek frame: section %d at %lld", st.section, (long long)st.position_frames);
     CHECK(post(e, LULL_CMD_SECTION, 7, 0, 0) == LULL_OK, "post accepts; the engine rejects");
     run_blocks(e, out, 0, 1);
     lull_engine_status(e, &st);
-    CHECK(st.position_frames == RATE / 2 + 5 * BLOCK - fade, "bad section must be ignored");
+    CHECK(st.position_frames == RATE / 2 + 5 * BLOCK - fade - ahead, "bad section must be ignored");
     lull_engine_destroy(&e);
     free(out);
 }
@@ -325,7 +333,7 @@ static void test_stop(const float *ref)
     int produced_last = -1;
     for (int b = sb; b < nb; b++)
         produced_last = lull_engine_process(e, out + 2 * (size_t)b * BLOCK, BLOCK);
-    const int64_t s0 = (int64_t)sb * BLOCK;
+    const int64_t s0 = (int64_t)sb * BLOCK + ahead;
     fade_u down = { (double)RATE, 1 };
     double err = max_err_scaled(out + 2 * s0, ref + 2 * s0, RATE, fade_gain, &down);
     CHECK(err < 2e-4, "stop fade deviates by %g", err);
@@ -393,7 +401,7 @@ static void test_loop(const float *ref, int64_t len)
     int64_t produced = 0;
     for (int i = 0; i < 2 * RATE / 1000 && !lull_engine_finished(e); i++)
         produced += lull_engine_process(e, out, 1000);
-    CHECK(lull_engine_finished(e) && produced == RATE,
+    CHECK(lull_engine_finished(e) && produced == RATE + ahead,
           "stop across the loop join: finished %d after %lld frames", lull_engine_finished(e),
           (long long)produced);
     CHECK(find_notice(e, LULL_NOTICE_LOOPED, NULL) && find_notice(e, LULL_NOTICE_STOPPED, NULL),
@@ -428,6 +436,8 @@ int main(void)
     }
     lull_engine *e = make_engine();
     const int64_t len = lull_engine_length_frames(e);
+    ahead = lull_engine_lookahead_frames(e);
+    CHECK(ahead > 0 && ahead < RATE / 200, "look-ahead %lld frames", (long long)ahead);
     lull_engine_destroy(&e);
     float *ref = reference(len);
 
