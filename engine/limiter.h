@@ -27,7 +27,7 @@
  * look-ahead: about 630 frames at 384 kHz). */
 #define LULL_LIM_RING 1024
 /* Interpolator taps on each side of the interval it estimates. */
-#define LULL_LIM_HALF 16
+#define LULL_LIM_HALF 32
 /* Points estimated inside each interval between two samples (8x: 7 plus
  * the samples themselves), padded to 8 so the phases vectorise. */
 #define LULL_LIM_PHASES 8

@@ -388,6 +388,60 @@ double an_true_peak(const float *x, size_t n)
     return peak;
 }
 
+#define AN_FINE_HALF 48
+
+static double an_bessel_i0(double x)
+{
+    double sum = 1.0, term = 1.0;
+    for (int k = 1; k < 80; k++) {
+        term *= (x / (2.0 * k)) * (x / (2.0 * k));
+        sum += term;
+    }
+    return sum;
+}
+
+double an_true_peak_fine(const float *x, size_t n, int oversample)
+{
+    const double pi = 3.14159265358979323846;
+    const int os = oversample < 2 ? 2 : oversample;
+    const int taps = 2 * AN_FINE_HALF;
+    double *h = malloc(sizeof(double) * (size_t)(os - 1) * (size_t)taps);
+    if (!h)
+        return -1.0;
+    for (int ph = 1; ph < os; ph++) {
+        const double frac = (double)ph / os;
+        double sum = 0.0;
+        for (int k = 0; k < taps; k++) {
+            /* tap k weighs sample i - HALF + 1 + k for the point i + frac */
+            const double d = frac + (double)(AN_FINE_HALF - 1 - k);
+            const double u = d / AN_FINE_HALF;
+            const double w = an_bessel_i0(8.0 * sqrt(u * u < 1.0 ? 1.0 - u * u : 0.0)) / an_bessel_i0(8.0);
+            h[(size_t)(ph - 1) * (size_t)taps + (size_t)k] = sin(pi * d) / (pi * d) * w;
+            sum += sin(pi * d) / (pi * d) * w;
+        }
+        for (int k = 0; k < taps; k++) /* unity at DC */
+            h[(size_t)(ph - 1) * (size_t)taps + (size_t)k] /= sum;
+    }
+    double peak = 0.0;
+    for (size_t i = 0; x && i < n; i++) {
+        if (fabs((double)x[i]) > peak)
+            peak = fabs((double)x[i]);
+        if (i + 1 < AN_FINE_HALF || i + AN_FINE_HALF >= n)
+            continue;
+        const float *w = x + i + 1 - AN_FINE_HALF;
+        for (int ph = 0; ph < os - 1; ph++) {
+            const double *hp = h + (size_t)ph * (size_t)taps;
+            double acc = 0.0;
+            for (int k = 0; k < taps; k++)
+                acc += hp[k] * (double)w[k];
+            if (fabs(acc) > peak)
+                peak = fabs(acc);
+        }
+    }
+    free(h);
+    return peak;
+}
+
 double an_max_jump(const float *x, size_t n, size_t *at)
 {
     double best = 0.0;

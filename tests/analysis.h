@@ -81,6 +81,14 @@ double an_max_jump(const float *x, size_t n, size_t *at);
  * first and last 32 samples count by their sample values only. */
 double an_true_peak(const float *x, size_t n);
 
+/* True peak measured more finely: `oversample` points per sample interval
+ * (16 is a good choice), each interpolated from 48 samples on either side
+ * through a Kaiser-windowed sinc (beta 8: within 0.01 dB of the ideal up to
+ * 0.45 fs), in double precision.  Slower than an_true_peak; for the limiter
+ * checks.  The first and last 48 samples count by their sample values only.
+ * Returns -1 if out of memory. */
+double an_true_peak_fine(const float *x, size_t n, int oversample);
+
 /* First index with |x[i]| > threshold, or -1. */
 long an_onset(const float *x, size_t n, double threshold);
 

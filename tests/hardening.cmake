@@ -37,3 +37,8 @@ add_test(NAME test_play_faults COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/test_play_
   $<TARGET_FILE:lull> $<TARGET_FILE:lull_fault_inject>)
 lull_jack_test(test_play_faults)
 set_tests_properties(test_play_faults PROPERTIES LABELS "live;hardening")
+
+# The true-peak limiter against independent meters (libebur128, 16x).
+lull_add_test(test_true_peak test_true_peak.c)
+target_link_libraries(test_true_peak PRIVATE PkgConfig::EBUR128)
+set_tests_properties(test_true_peak PROPERTIES LABELS hardening TIMEOUT 600)

@@ -309,6 +309,18 @@ static void test_true_peak(void)
         x[i] = (i / 24) % 2 ? 1.0f : -1.0f;
     tp = an_true_peak(x, n);
     CHECK(tp > 1.05 && tp < 1.3, "full-scale square: true peak %g, want 1.05 .. 1.3", tp);
+    /* The fine meter: the square agrees with the 4x one within 0.5 dB;
+     * tones near the top of the band, with the crest between the samples,
+     * read their amplitude within 0.02 dB. */
+    double fine = an_true_peak_fine(x, n, 16);
+    CHECK(fabs(20.0 * log10(fine / tp)) < 0.5, "square: fine %g vs 4x %g", fine, tp);
+    const double tones[][2] = { { 12000.0, 48000.0 }, { 20000.0, 48000.0 }, { 20000.0, 44100.0 }, { 997.0, 48000.0 } };
+    for (int i = 0; i < 4; i++) {
+        sine(x, n, tones[i][0], 0.7, tones[i][1], 0.37);
+        fine = an_true_peak_fine(x, n, 16);
+        CHECK(fabs(20.0 * log10(fine / 0.7)) < 0.02, "%g Hz at %g Hz: fine true peak %g, want 0.7", tones[i][0],
+              tones[i][1], fine);
+    }
     free(x);
 }
 
