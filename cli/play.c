@@ -45,7 +45,8 @@ static void help(FILE *f)
             "      --volume DB      starting volume trim (default 0)\n"
             "      --loudness LUFS  measure first, then play at this integrated loudness\n"
             "                       (EBU R 128), as lull render --loudness does\n"
-            "      --true-peak DBTP with --loudness: the true-peak ceiling (default -1)\n"
+            "      --true-peak DBTP the master limiter's true-peak ceiling, -30..0 (default -1);\n"
+            "                       --loudness keeps its volume under it too\n"
             "      --seed N         noise seed (default fixed)\n"
             "      --resampler Q    clip sample-rate converter: best (default, as renders),\n"
             "                       medium, fastest or linear (cheaper on slow machines)\n"
@@ -518,6 +519,7 @@ int cmd_play(int argc, char **argv)
         case 'P':
             if (cli_parse_double("--true-peak", optarg, -30.0, 0.0, &o.true_peak_dbtp) < 0)
                 return EXIT_USAGE;
+            o.pc.true_peak_dbtp = o.true_peak_dbtp;
             break;
         case 'q': o.quiet = 1; break;
         case 'h': help(stdout); return EXIT_OK;
@@ -551,6 +553,7 @@ int cmd_play(int argc, char **argv)
         lull_engine_config ec = lull_engine_config_init();
         ec.seed = o.pc.seed;
         ec.resampler = o.pc.resampler;
+        ec.true_peak_dbtp = o.true_peak_dbtp;
         lull_loudness m;
         if (!o.quiet)
             fprintf(stderr, "measuring the session's loudness...\n");

@@ -38,7 +38,8 @@ static void help(FILE *f)
             "      --loudness LUFS normalise to this integrated loudness (EBU R 128),\n"
             "                      for example -16 or -23; measured first, then applied\n"
             "                      on the master bus\n"
-            "      --true-peak DBTP with --loudness: the true-peak ceiling (default -1)\n"
+            "      --true-peak DBTP the master limiter's true-peak ceiling, -30..0 (default -1);\n"
+            "                      --loudness keeps its gain under it too\n"
             "  -q, --quiet         no progress bar or summary\n"
             "  -v, --verbose       also say what the loudness pass measured and did\n"
             "  -h, --help          this help\n");
@@ -160,6 +161,7 @@ int cmd_render(int argc, char **argv)
         case 'T':
             if (cli_parse_double("--true-peak", optarg, -30.0, 0.0, &ceiling_dbtp) < 0)
                 return EXIT_USAGE;
+            rc.true_peak_dbtp = ceiling_dbtp;
             break;
         case 'q': cli_quiet = 1; break;
         case 'v': cli_verbose = 1; break;
@@ -218,6 +220,7 @@ int cmd_render(int argc, char **argv)
         ec.rate_hz = rc.rate_hz;
         ec.seed = rc.seed;
         ec.resampler = rc.resampler ? rc.resampler : LULL_RESAMPLER_BEST;
+        ec.true_peak_dbtp = rc.true_peak_dbtp;
         lull_loudness m;
         p.what = "measure";
         r = lull_analyze_loudness(s, &ec, on_progress, &p, &m);

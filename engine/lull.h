@@ -376,6 +376,7 @@ typedef struct lull_player_config {
     void *user;
     int resampler;          /* lull_resampler for clips; default best (as renders, so a
                                live run and a render give the same samples) */
+    double true_peak_dbtp;  /* the limiter's ceiling (see lull_engine_config); default -1 */
 } lull_player_config;
 
 LULL_API lull_player_config lull_player_config_init(void);         /* [ANY] */
@@ -459,6 +460,8 @@ typedef struct lull_render_config {
     double master_trim_db;       /* see lull_engine_config; default 0 */
     lull_loudness *loudness;     /* if not NULL, receives the loudness of
                                   * exactly what was written (EBU R 128) */
+    double true_peak_dbtp;       /* the limiter's ceiling (see lull_engine_config);
+                                  * default -1 */
 } lull_render_config;
 
 LULL_API lull_render_config lull_render_config_init(void);          /* [ANY] */

@@ -403,6 +403,7 @@ lull_player_config lull_player_config_init(void)
     memset(&c, 0, sizeof c);
     c.seed = LULL_DEFAULT_SEED;
     c.stop_fade_sec = 60.0;
+    c.true_peak_dbtp = LULL_TRUE_PEAK_DEFAULT_DBTP;
     return c;
 }
 
@@ -484,6 +485,7 @@ int lull_player_open(const lull_script *script, const lull_player_config *cfg_in
     ec.rate_hz = p->rate_hz;
     ec.seed = cfg.seed;
     ec.resampler = cfg.resampler;
+    ec.true_peak_dbtp = cfg.true_peak_dbtp;
     r = lull_engine_create(script, &ec, &p->engine);
     if (r != LULL_OK)
         goto fail;

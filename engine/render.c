@@ -195,6 +195,7 @@ lull_render_config lull_render_config_init(void)
     memset(&c, 0, sizeof c);
     c.rate_hz = 48000;
     c.seed = LULL_DEFAULT_SEED;
+    c.true_peak_dbtp = LULL_TRUE_PEAK_DEFAULT_DBTP;
     return c;
 }
 
@@ -281,6 +282,7 @@ int lull_render_file(const lull_script *script, const char *path, const lull_ren
     ec.offline = 1;                         /* wait for clips: complete, reproducible */
     ec.resampler = cfg.resampler ? cfg.resampler : LULL_RESAMPLER_BEST;
     ec.master_trim_db = cfg.master_trim_db;
+    ec.true_peak_dbtp = cfg.true_peak_dbtp;
     lull_engine *e = NULL;
     int r = lull_engine_create(script, &ec, &e);
     if (r != LULL_OK)
