@@ -191,7 +191,7 @@ int lull_engine_create(const lull_script *s, const lull_engine_config *cfg_in,
         return r;
     }
     lull_engine_group_voices(e);
-    lull_limiter_init(&e->limiter, e->rate_hz, cfg.true_peak_dbtp);
+    lull_limiter_init(&e->limiter, e->rate_hz, cfg.true_peak_dbtp, LULL_CONTROL_FRAMES);
     lull_live_init(e);
     lull_engine_rewind(e);
     *out = e;

@@ -23,7 +23,9 @@
  *      window minima that all include the frame it is applied to, so the
  *      smoothed gain never exceeds what that frame needs.  Gains are summed
  *      in fixed point, so the sums are exact and return to exactly unity.
- * The frame leaving the delay line (DELAY = HALF + 2A - 2 frames later) is
+ * The frame leaving the delay line (DELAY = HALF + window - 1 frames later,
+ * window >= 2A - 1 so that DELAY is whole control segments: 128 frames,
+ * 2.7 ms at 48 kHz) is
  * multiplied by its gain when that is below 1, else passed untouched.
  *
  * Estimator margin.  The 8x grid can miss the top of a waveform by up to
@@ -76,7 +78,7 @@ static double bessel_i0(double x)
 
 static float max_f(float a, float b) { return a > b ? a : b; }
 
-void lull_limiter_init(lull_limiter *lim, int rate_hz, double ceiling_dbtp)
+void lull_limiter_init(lull_limiter *lim, int rate_hz, double ceiling_dbtp, int align_frames)
 {
     memset(lim, 0, sizeof *lim);
     const double pi = 3.14159265358979323846;
@@ -110,8 +112,17 @@ void lull_limiter_init(lull_limiter *lim, int rate_hz, double ceiling_dbtp)
     if (a < 2)
         a = 2;
     lim->box_frames = a;
-    lim->window_frames = 2 * a - 1;
-    lim->delay_frames = h + lim->window_frames - 1;
+    /* The look-ahead is HALF + 2A - 2, rounded up to a whole number of
+     * align_frames: the mixer, which runs that far ahead, then keeps
+     * starting its calls on its control grid when the host's blocks do
+     * (a call across a grid line costs a second control segment).  The
+     * extra frames widen the minimum window, so the gain only starts down
+     * that much earlier. */
+    int d = h + 2 * a - 2;
+    if (align_frames > 1)
+        d = (d + align_frames - 1) / align_frames * align_frames;
+    lim->delay_frames = d;
+    lim->window_frames = d - h + 1;
     lim->hold_frames = (int)lround(HOLD_SEC * rate_hz);
     lim->release_coef = exp(-1.0 / (RELEASE_SEC * rate_hz));
     lim->box_full = (uint64_t)a * (uint64_t)a * LULL_LIM_ONE;
@@ -237,16 +248,27 @@ void lull_limiter_process(lull_limiter *lim, float *io, const int64_t *tags, int
     const int at_rest = lim->dq_len == 0 && lim->gain == 1.0 && lim->s2 == lim->box_full;
 
     if (!hot && at_rest && lim->last_hot < lim->n_in - 2 * h + 1) {
-        /* Idle: nothing in or near this block can need a gain below 1. */
+        /* Idle: nothing in or near this block can need a gain below 1.
+         * Write every new frame first, then read the delayed ones: the
+         * slots written held frames older than any still to be read
+         * (delay + block < RING), and a delayed frame written by this very
+         * call is read back correctly.  Reads never wrap (the mirror). */
+        const int w0 = (int)(lim->n_in & mask);
+        for (int part = 0, k0 = 0; part < 2 && k0 < n; part++) {
+            const int w = part == 0 ? w0 : 0;
+            const int len = part == 0 ? (n < LULL_LIM_RING - w0 ? n : LULL_LIM_RING - w0) : n - k0;
+            float *rl = lim->ring_l + w, *rr = lim->ring_r + w;
+            for (int k = 0; k < len; k++) {
+                rl[k] = rl[k + LULL_LIM_RING] = io[2 * (k0 + k)];
+                rr[k] = rr[k + LULL_LIM_RING] = io[2 * (k0 + k) + 1];
+            }
+            memcpy(lim->ring_tag + w, tags + k0, sizeof(int64_t) * (size_t)len);
+            k0 += len;
+        }
+        const float *ol = lim->ring_l + ((lim->n_in - d) & mask), *orr = lim->ring_r + ((lim->n_in - d) & mask);
         for (int k = 0; k < n; k++) {
-            const int64_t i = lim->n_in + k;
-            const int w = (int)(i & mask), o = (int)((i - d) & mask);
-            const float yl = lim->ring_l[o], yr = lim->ring_r[o];
-            lim->ring_l[w] = lim->ring_l[w + LULL_LIM_RING] = io[2 * k];
-            lim->ring_r[w] = lim->ring_r[w + LULL_LIM_RING] = io[2 * k + 1];
-            lim->ring_tag[w] = tags[k];
-            io[2 * k] = yl;
-            io[2 * k + 1] = yr;
+            io[2 * k] = ol[k];
+            io[2 * k + 1] = orr[k];
         }
         lim->box_i = (int)((lim->box_i + n) % lim->box_frames);
         lim->n_in += n;

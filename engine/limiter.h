@@ -2,8 +2,8 @@
  * limiter.h - the true-peak limiter at the very end of the master bus (not
  * installed; part of struct lull_engine, see engine_internal.h).
  *
- * A look-ahead limiter: every frame is delayed by `delay_frames` (about
- * 2 ms) while an 8x oversampled estimate of the waveform between the samples
+ * A look-ahead limiter: every frame is delayed by `delay_frames` (2.7 ms
+ * at 48 kHz) while an 8x oversampled estimate of the waveform between the samples
  * decides how much gain the frame may have; the gain falls smoothly over the
  * look-ahead before a peak, holds, and recovers slowly after it.  The engine
  * runs its mixer that many frames ahead (lull_engine_process primes it), so
@@ -41,7 +41,7 @@ typedef struct lull_limiter {
     float target;              /* linear: what the estimate is held to (ceiling - margin) */
     float idle_level;          /* below this a sample cannot make any estimate reach target */
     int box_frames;            /* length of each of the two smoothing boxcars (A) */
-    int window_frames;         /* minimum-hold window, 2A - 1 (the attack) */
+    int window_frames;         /* minimum-hold window, >= 2A - 1 (the attack) */
     int delay_frames;          /* look-ahead: HALF + window - 1 */
     int hold_frames;           /* gain holds this long after a peak before recovering */
     double release_coef;       /* per-frame one-pole factor on (1 - gain) */
@@ -71,9 +71,9 @@ typedef struct lull_limiter {
     float min_gain;            /* lowest gain applied since the reset */
 } lull_limiter;
 
-/* Set the ceiling (dBTP) and the time constants for a sample rate; then
- * reset.  [NRT] */
-void lull_limiter_init(lull_limiter *lim, int rate_hz, double ceiling_dbtp);
+/* Set the ceiling (dBTP) and the time constants for a sample rate, with
+ * the look-ahead a multiple of align_frames; then reset.  [NRT] */
+void lull_limiter_init(lull_limiter *lim, int rate_hz, double ceiling_dbtp, int align_frames);
 /* Forget the past: the delay line holds silence tagged `tag`.  [RT] */
 void lull_limiter_reset(lull_limiter *lim, int64_t tag);
 /* Push n new frames (interleaved stereo, in place) with their tags; io

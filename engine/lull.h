@@ -207,7 +207,7 @@ LULL_API int lull_engine_process(lull_engine *e, float *out, int frames);
 
 LULL_API int64_t lull_engine_position_frames(const lull_engine *e); /* [RT] */
 /* How far the mixer runs ahead of the output: the true-peak limiter's
- * look-ahead (about 1.8 ms).  The output itself has no extra latency
+ * look-ahead (128 frames, 2.7 ms at 48 kHz).  The output itself has no extra latency
  * (output frame k is session frame k), but a live command acts on the
  * mixer, so it is heard this many frames after the block boundary.  [ANY] */
 LULL_API int lull_engine_lookahead_frames(const lull_engine *e);

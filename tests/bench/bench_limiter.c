@@ -96,7 +96,7 @@ static double mixer_ns(int reps)
 
 int main(int argc, char **argv)
 {
-    lull_limiter_init(&lim, RATE, LULL_TRUE_PEAK_DEFAULT_DBTP);
+    lull_limiter_init(&lim, RATE, LULL_TRUE_PEAK_DEFAULT_DBTP, 32);
     /* idle: -20 dBFS; near: just under the ceiling less the margin (the
      * estimate runs, the gain stays 1); active: +12 dB over the ceiling */
     float *idle = noise(0.1), *near = noise(0.27), *active = noise(3.5);
