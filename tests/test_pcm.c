@@ -119,7 +119,7 @@ static int check_wav(int bits, const char *dir)
     const int bytes = bits / 8;
     unsigned char *packed = malloc((size_t)N * (size_t)bytes);
     /* In uneven pieces, so the batch and tail paths all run. */
-    for (int done = 0, piece = 1; done < N; piece = piece * 3 + 1) {
+    for (int done = 0, piece = 1; done < N; piece = (piece * 3 + 1) % 5003) {
         int n = piece % 5003;
         if (n > N - done)
             n = N - done;
