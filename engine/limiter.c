@@ -53,6 +53,7 @@
  * BS.1770-4 annex 2, with a finer grid.
  */
 #include "limiter.h"
+#include "../voices/hot.h"
 
 #include <math.h>
 #include <string.h>
@@ -234,7 +235,9 @@ static float next_gain(lull_limiter *lim, int64_t j, float need)
     return (float)((double)lim->s2 * lim->inv_box_full);
 }
 
-void lull_limiter_process(lull_limiter *lim, float *io, const int64_t *tags, int n)
+/* Built twice (voices/hot.h): the 8x estimate is the cost of a driven or
+ * near-ceiling mix, and the AVX2 copy does the same float operations. */
+LULL_HOT_CLONES void lull_limiter_process(lull_limiter *lim, float *io, const int64_t *tags, int n)
 {
     const int mask = LULL_LIM_RING - 1;
     const int h = LULL_LIM_HALF;
