@@ -34,6 +34,7 @@
  * MIT licence; see LICENSE.
  */
 #include "analysis.h"
+#include "check.h"
 #include "lull.h"
 #include "lull_voice.h"
 
@@ -58,17 +59,6 @@
  * period that could hide a whole pulse inside the 10 ms under test. */
 #define WINDOW_FRAMES 4800
 
-static int failures;
-
-#define CHECK(cond, ...)                                \
-    do {                                                \
-        if (!(cond)) {                                  \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-            printf(__VA_ARGS__);                        \
-            printf("\n");                               \
-            failures++;                                 \
-        }                                               \
-    } while (0)
 
 static uint64_t rng = 0x5afe5afe12345ULL;
 static uint64_t next_u64(void)
@@ -423,10 +413,5 @@ int main(void)
         random_sequences(vc);
     }
     live_trim();
-    if (failures) {
-        printf("test_safety: %d failure(s)\n", failures);
-        return 1;
-    }
-    printf("test_safety: all passed\n");
-    return 0;
+    return check_done("test_safety");
 }

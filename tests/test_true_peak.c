@@ -30,6 +30,7 @@
  * MIT licence; see LICENSE.
  */
 #include "analysis.h"
+#include "check.h"
 #include "lull.h"
 #include "lull_voice.h"
 
@@ -49,17 +50,6 @@
 #define MARGIN_DB 0.05
 #define EBU_MARGIN_DB 0.5
 
-static int failures;
-
-#define CHECK(cond, ...)                                \
-    do {                                                \
-        if (!(cond)) {                                  \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-            printf(__VA_ARGS__);                        \
-            printf("\n");                               \
-            failures++;                                 \
-        }                                               \
-    } while (0)
 
 static uint32_t rng = 20261125u;
 static int irand(int n)
@@ -353,10 +343,5 @@ int main(void)
     recovery();
     printf("worst over the ceiling: %+.3f dB (16x), %+.3f dB (libebur128); allowed %+.2f / %+.2f dB\n",
            worst_fine_db, worst_ebu_db, MARGIN_DB, EBU_MARGIN_DB);
-    if (failures) {
-        printf("test_true_peak: %d failure(s)\n", failures);
-        return 1;
-    }
-    printf("test_true_peak: all passed\n");
-    return 0;
+    return check_done("test_true_peak");
 }
