@@ -41,10 +41,28 @@
  * meter, this one included.
  *
  * Cheap when idle: a frame whose magnitude is under target / sum|h| cannot
- * push any estimate that uses it over target, so a block with no such frame
- * (and the gain at rest) is only copied through the delay line.  The slow
- * path gives the same result for such frames, so the split of the frames
- * into calls never changes the output.
+ * push any estimate that uses it over target.
+ *
+ * Cheap when the waveform is smooth (every session's tones, most mixes):
+ * with x[j], x[j+1] the interval's ends, write each sample of the FIR's
+ * window as the straight line through them plus a residual; the residual is
+ * a sum of second differences D[m] = x[m+1] - 2x[m] + x[m-1], so summing by
+ * parts twice turns every interpolated point into
+ *     y = x[j] (S0 - S1) + x[j+1] S1 + sum_m g[m] D[m],
+ * S0 = sum t[k], S1 = sum t[k] (k - j), g[m] the taps' second running sums
+ * outward from the interval (g[m] = sum over k beyond m of t[k] |k - m|).
+ * So |y| <= L max(|x[j]|, |x[j+1]|) + G max|D|, with L = max |S0 - S1| + |S1|
+ * (1.0000001) and G = max sum|g| (0.575) over the phases.  A 400 Hz tone's
+ * D is 0.003 of its peak, so a tonal mix gets a bound within 1% of its
+ * sample peak; the old test alone (sum|h| = 3) called every mix over
+ * -10.5 dBFS hot.  The bound is checked per run of LULL_LIM_SUB frames, over
+ * the union of their windows.
+ *
+ * Either way the estimate could not have exceeded target, so skipping it
+ * gives exactly the output of computing it (test_true_peak compares a
+ * limiter that always estimates, bit for bit), and the split of the frames
+ * into calls never changes the output.  At rest (gain 1, nothing pending)
+ * such a run is only copied through the delay line.
  *
  * The shape (look-ahead, sliding minimum, boxcar smoothing so the gain
  * reaches its value exactly at the peak) is the usual design of look-ahead
@@ -66,6 +84,9 @@
 #define HOLD_BAND 1.122f        /* a new peak within 1 dB of the gain renews the hold */
 #define FULL_SCALE 0.99999f     /* last guard; never reached while the design holds */
 #define HUGE_SAMPLE 1.0e6f      /* input clamped here so the estimate stays finite */
+/* Relative to the window's largest sample: far above the rounding error of
+ * a 64-term float sum with sum|h| < 3 (64 * 2^-24 * 3 = 1.1e-5). */
+#define ROUNDING_MARGIN 1.0e-4f
 
 static double bessel_i0(double x)
 {
@@ -79,12 +100,29 @@ static double bessel_i0(double x)
 
 static float max_f(float a, float b) { return a > b ? a : b; }
 
+/* |x| as its bit pattern: for magnitudes the bits order as the values do
+ * (NaN above infinity), and an integer maximum vectorises where a float one
+ * does not without -ffinite-math-only. */
+static inline uint32_t abs_bits(float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    return u & 0x7fffffffu;
+}
+
+static inline float from_bits(uint32_t u)
+{
+    float x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
 void lull_limiter_init(lull_limiter *lim, int rate_hz, double ceiling_dbtp, int align_frames)
 {
     memset(lim, 0, sizeof *lim);
     const double pi = 3.14159265358979323846;
     const int h = LULL_LIM_HALF;
-    double worst_abs = 1.0;
+    double worst_abs = 1.0, worst_lin = 1.0, worst_curv = 0.0;
     for (int ph = 1; ph < LULL_LIM_PHASES; ph++) {
         const double frac = (double)ph / LULL_LIM_PHASES;
         double tap[2 * LULL_LIM_HALF], sum = 0.0, abs_sum = 0.0;
@@ -103,7 +141,32 @@ void lull_limiter_init(lull_limiter *lim, int rate_hz, double ceiling_dbtp, int 
         }
         if (abs_sum > worst_abs)
             worst_abs = abs_sum;
+        /* The smooth-waveform bound's constants for this phase, from the
+         * float taps as used (see "Cheap when the waveform is smooth"). */
+        double s0 = 0.0, s1 = 0.0, g_sum = 0.0;
+        for (int k = 0; k < 2 * h; k++) {
+            s0 += lim->taps[k][ph - 1];
+            s1 += lim->taps[k][ph - 1] * (double)(k - (h - 1));
+        }
+        for (int m = 1; m < 2 * h - 1; m++) {
+            double g = 0.0;
+            if (m >= h)
+                for (int k = m + 1; k < 2 * h; k++)
+                    g += lim->taps[k][ph - 1] * (double)(k - m);
+            else
+                for (int k = 0; k < m && k <= h - 2; k++)
+                    g += lim->taps[k][ph - 1] * (double)(m - k);
+            g_sum += fabs(g);
+        }
+        const double lin = fabs(s0 - s1) + fabs(s1);
+        if (lin > worst_lin)
+            worst_lin = lin;
+        if (g_sum > worst_curv)
+            worst_curv = g_sum;
     }
+    /* rounded up, so the float products stay bounds */
+    lim->bound_lin = (float)(worst_lin * (1.0 + 1e-6));
+    lim->bound_curv = (float)(worst_curv * (1.0 + 1e-6));
     lim->ceiling = (float)pow(10.0, ceiling_dbtp / 20.0);
     lim->target = (float)pow(10.0, (ceiling_dbtp - ESTIMATOR_MARGIN_DB) / 20.0);
     /* a hair under target / sum|h|, so float rounding in the FIR cannot
@@ -152,6 +215,7 @@ void lull_limiter_reset(lull_limiter *lim, int64_t tag)
     for (int k = 0; k < LULL_LIM_RING; k++)
         lim->ring_tag[k] = tag;
     lim->active_frames = 0;
+    lim->estimated_frames = 0;
     lim->min_gain = 1.0f;
 }
 
@@ -235,63 +299,117 @@ static float next_gain(lull_limiter *lim, int64_t j, float need)
     return (float)((double)lim->s2 * lim->inv_box_full);
 }
 
-/* Built twice (voices/hot.h): the 8x estimate is the cost of a driven or
- * near-ceiling mix, and the AVX2 copy does the same float operations. */
-LULL_HOT_CLONES void lull_limiter_process(lull_limiter *lim, float *io, const int64_t *tags, int n)
+/* Whether no estimate for frames i0 .. i0 + m - 1 can exceed target, by
+ * the bound in the header comment ("Cheap when the waveform is smooth"):
+ * L * (the larger interval end) + G * (the largest second difference in the
+ * window), plus a margin for the rounding of the 64-term float sums. */
+static inline __attribute__((always_inline)) int smooth_enough(const lull_limiter *lim, int64_t i0, int m)
+{
+    const int h = LULL_LIM_HALF;
+    const int s0 = (int)((i0 - 2 * h + 1) & (LULL_LIM_RING - 1));
+    const int len = 2 * h - 1 + m;
+    uint32_t m0 = 0, m2 = 0, mx = 0; /* magnitudes' bits: see abs_bits */
+    for (int c = 0; c < 2; c++) {
+        const float *x = (c == 0 ? lim->ring_l : lim->ring_r) + s0;
+        for (int k = 1; k < len - 1; k++) {
+            const uint32_t d = abs_bits(x[k + 1] - 2.0f * x[k] + x[k - 1]);
+            const uint32_t a = abs_bits(x[k]);
+            m2 = d > m2 ? d : m2;
+            mx = a > mx ? a : mx;
+        }
+        /* the interval ends of every estimate: offsets h - 1 .. h + m - 1 */
+        for (int k = h - 1; k < h + m; k++) {
+            const uint32_t a = abs_bits(x[k]);
+            m0 = a > m0 ? a : m0;
+        }
+        const uint32_t e0 = abs_bits(x[0]), e1 = abs_bits(x[len - 1]);
+        mx = e0 > mx ? e0 : mx;
+        mx = e1 > mx ? e1 : mx;
+    }
+    return lim->bound_lin * from_bits(m0) + lim->bound_curv * from_bits(m2) + ROUNDING_MARGIN * from_bits(mx) <=
+           lim->target;
+}
+
+/* Push the m frames of io into the delay line (made finite) and note the
+ * last one over idle_level. */
+static inline __attribute__((always_inline)) void push(lull_limiter *lim, float *io, const int64_t *tags, int m)
+{
+    const int mask = LULL_LIM_RING - 1;
+    uint32_t peak_bits = 0;
+    for (int k = 0; k < 2 * m; k++) {
+        const uint32_t a = abs_bits(io[k]);
+        peak_bits = a > peak_bits ? a : peak_bits;
+    }
+    float peak = from_bits(peak_bits); /* NaN if any sample is */
+    if (!(peak <= HUGE_SAMPLE)) {
+        peak = 0.0f;
+        for (int k = 0; k < 2 * m; k++) {
+            io[k] = sanitize(io[k]);
+            peak = max_f(peak, fabsf(io[k]));
+        }
+    }
+    if (peak > lim->idle_level) {
+        for (int k = m - 1; k >= 0; k--)
+            if (fabsf(io[2 * k]) > lim->idle_level || fabsf(io[2 * k + 1]) > lim->idle_level) {
+                lim->last_hot = lim->n_in + k;
+                break;
+            }
+    }
+    /* Each frame at w and w + RING (the mirror), so windows never wrap. */
+    const int w0 = (int)(lim->n_in & mask);
+    for (int part = 0, k0 = 0; part < 2 && k0 < m; part++) {
+        const int w = part == 0 ? w0 : 0;
+        const int len = part == 0 ? (m < LULL_LIM_RING - w0 ? m : LULL_LIM_RING - w0) : m - k0;
+        float *rl = lim->ring_l + w, *rr = lim->ring_r + w;
+        for (int k = 0; k < len; k++) {
+            rl[k] = rl[k + LULL_LIM_RING] = io[2 * (k0 + k)];
+            rr[k] = rr[k + LULL_LIM_RING] = io[2 * (k0 + k) + 1];
+        }
+        memcpy(lim->ring_tag + w, tags + k0, sizeof(int64_t) * (size_t)len);
+        k0 += len;
+    }
+}
+
+/* One run of at most LULL_LIM_SUB frames. */
+static inline __attribute__((always_inline)) void process_run(lull_limiter *lim, float *io,
+                                                              const int64_t *tags, int m)
 {
     const int mask = LULL_LIM_RING - 1;
     const int h = LULL_LIM_HALF;
     const int64_t d = lim->delay_frames;
-    const float idle = lim->idle_level;
+    const int64_t i0 = lim->n_in;
 
-    /* NaN fails the comparison, so it counts as hot too. */
-    int hot = 0;
-    for (int k = 0; k < 2 * n; k++)
-        hot |= !(fabsf(io[k]) <= idle);
-    const int at_rest = lim->dq_len == 0 && lim->gain == 1.0 && lim->s2 == lim->box_full;
+    /* Every frame is written before any delayed one is read: the slots
+     * written held frames older than any still to be read (delay + run <
+     * RING). */
+    push(lim, io, tags, m);
+    /* No estimate in this run is needed when no sample in any of their
+     * windows is over idle_level, or when the waveform is smooth enough. */
+    const int quiet = lim->last_hot < i0 - 2 * h + 1;
+    const int safe = !lim->always_estimate && (quiet || smooth_enough(lim, i0, m));
+    const int at_rest =
+        lim->dq_len == 0 && lim->gain == 1.0 && lim->s2 == lim->box_full && lim->prev_need == 1.0f;
 
-    if (!hot && at_rest && lim->last_hot < lim->n_in - 2 * h + 1) {
-        /* Idle: nothing in or near this block can need a gain below 1.
-         * Write every new frame first, then read the delayed ones: the
-         * slots written held frames older than any still to be read
-         * (delay + block < RING), and a delayed frame written by this very
-         * call is read back correctly.  Reads never wrap (the mirror). */
-        const int w0 = (int)(lim->n_in & mask);
-        for (int part = 0, k0 = 0; part < 2 && k0 < n; part++) {
-            const int w = part == 0 ? w0 : 0;
-            const int len = part == 0 ? (n < LULL_LIM_RING - w0 ? n : LULL_LIM_RING - w0) : n - k0;
-            float *rl = lim->ring_l + w, *rr = lim->ring_r + w;
-            for (int k = 0; k < len; k++) {
-                rl[k] = rl[k + LULL_LIM_RING] = io[2 * (k0 + k)];
-                rr[k] = rr[k + LULL_LIM_RING] = io[2 * (k0 + k) + 1];
-            }
-            memcpy(lim->ring_tag + w, tags + k0, sizeof(int64_t) * (size_t)len);
-            k0 += len;
-        }
-        const float *ol = lim->ring_l + ((lim->n_in - d) & mask), *orr = lim->ring_r + ((lim->n_in - d) & mask);
-        for (int k = 0; k < n; k++) {
+    if (safe && at_rest) {
+        /* Every gain stays exactly 1: the frames only pass the delay. */
+        const float *ol = lim->ring_l + ((i0 - d) & mask), *orr = lim->ring_r + ((i0 - d) & mask);
+        for (int k = 0; k < m; k++) {
             io[2 * k] = ol[k];
             io[2 * k + 1] = orr[k];
         }
-        lim->box_i = (int)((lim->box_i + n) % lim->box_frames);
-        lim->n_in += n;
+        lim->box_i = (int)((lim->box_i + m) % lim->box_frames);
+        lim->n_in += m;
         return;
     }
 
-    for (int k = 0; k < n; k++) {
-        const int64_t i = lim->n_in + k;
-        const float a = sanitize(io[2 * k]), b = sanitize(io[2 * k + 1]);
-        const int w = (int)(i & mask), o = (int)((i - d) & mask);
-        lim->ring_l[w] = lim->ring_l[w + LULL_LIM_RING] = a;
-        lim->ring_r[w] = lim->ring_r[w + LULL_LIM_RING] = b;
-        lim->ring_tag[w] = tags[k];
-        if (fabsf(a) > idle || fabsf(b) > idle)
-            lim->last_hot = i;
-
+    for (int k = 0; k < m; k++) {
+        const int64_t i = i0 + k;
+        const int o = (int)((i - d) & mask);
         const int64_t j = i - h;
         float allow = 1.0f;
-        if (lim->last_hot >= j - h + 1) {
+        if (!safe && lim->last_hot >= j - h + 1) {
             const float p = estimate(lim, i);
+            lim->estimated_frames++;
             if (p > lim->target)
                 allow = lim->target / p;
         }
@@ -312,7 +430,19 @@ LULL_HOT_CLONES void lull_limiter_process(lull_limiter *lim, float *io, const in
         io[2 * k] = yl;
         io[2 * k + 1] = yr;
     }
-    lim->n_in += n;
+    lim->n_in += m;
+}
+
+/* Built twice (voices/hot.h): the bound's and the estimate's loops are the
+ * cost of a mix near the ceiling, and the AVX2 copy does the same float
+ * operations. */
+LULL_HOT_CLONES void lull_limiter_process(lull_limiter *lim, float *io, const int64_t *tags, int n)
+{
+    for (int k0 = 0; k0 < n;) {
+        const int m = n - k0 < LULL_LIM_SUB ? n - k0 : LULL_LIM_SUB;
+        process_run(lim, io + 2 * k0, tags + k0, m);
+        k0 += m;
+    }
 }
 
 int64_t lull_limiter_next_tag(const lull_limiter *lim)

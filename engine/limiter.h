@@ -34,12 +34,17 @@
 /* Unity gain in the smoothing boxcars' fixed point (sums stay exact, so the
  * gain returns to exactly 1 after any amount of limiting). */
 #define LULL_LIM_ONE (1u << 24)
+/* Frames that share one decision whether any estimate is needed. */
+#define LULL_LIM_SUB 64
 
 typedef struct lull_limiter {
     /* Fixed by lull_limiter_init. */
     float ceiling;             /* linear: the promise */
     float target;              /* linear: what the estimate is held to (ceiling - margin) */
     float idle_level;          /* below this a sample cannot make any estimate reach target */
+    float bound_lin;           /* smooth-waveform bound: L (on the interval's ends) */
+    float bound_curv;          /* and G (on the largest second difference) */
+    int always_estimate;       /* tests: estimate every frame near idle_level (same output) */
     int box_frames;            /* length of each of the two smoothing boxcars (A) */
     int window_frames;         /* minimum-hold window, >= 2A - 1 (the attack) */
     int delay_frames;          /* look-ahead: HALF + window - 1 */
@@ -68,6 +73,7 @@ typedef struct lull_limiter {
     float ring_r[2 * LULL_LIM_RING];
     int64_t ring_tag[LULL_LIM_RING]; /* carried through the delay with each frame */
     int64_t active_frames;     /* frames whose gain was below 1 (statistics, tests) */
+    int64_t estimated_frames;  /* frames whose 8x estimate ran (statistics, tests) */
     float min_gain;            /* lowest gain applied since the reset */
 } lull_limiter;
 

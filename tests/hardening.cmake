@@ -42,3 +42,9 @@ set_tests_properties(test_play_faults PROPERTIES LABELS "live;hardening")
 lull_add_test(test_true_peak test_true_peak.c)
 target_link_libraries(test_true_peak PRIVATE PkgConfig::EBUR128)
 set_tests_properties(test_true_peak PROPERTIES LABELS hardening TIMEOUT 600)
+
+# The limiter's shortcuts (skipping the 8x estimate where a bound proves it
+# cannot reach the target) give the very output of estimating every frame.
+lull_add_test(test_limiter_skip test_limiter_skip.c)
+target_include_directories(test_limiter_skip PRIVATE ${PROJECT_SOURCE_DIR}/engine)
+set_tests_properties(test_limiter_skip PROPERTIES LABELS hardening TIMEOUT 600)
