@@ -10,12 +10,15 @@
 
 #include <sndfile.h>
 
-/* An EBU R 128 meter for interleaved stereo float blocks (libebur128:
- * integrated loudness, loudness range, true and sample peak). */
+/* An EBU R 128 meter for interleaved stereo float blocks (integrated
+ * loudness and loudness range by libebur128, true and sample peak by
+ * true_peak.c), measuring on a thread of its own: adding a block copies
+ * it (loudness.c). */
 typedef struct lull_meter lull_meter;
 
 lull_meter *lull_meter_create(int rate_hz);
-/* Returns LULL_OK or LULL_ERR_NOMEM (libebur128 allocates as it goes). */
+/* Returns LULL_OK or LULL_ERR_NOMEM (libebur128 allocates as it goes;
+ * a failure may show only at lull_meter_result). */
 int lull_meter_add(lull_meter *m, const float *frames, int n);
 int lull_meter_result(lull_meter *m, lull_loudness *out);
 void lull_meter_free(lull_meter **m);

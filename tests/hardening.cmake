@@ -48,3 +48,10 @@ set_tests_properties(test_true_peak PROPERTIES LABELS hardening TIMEOUT 600)
 lull_add_test(test_limiter_skip test_limiter_skip.c)
 target_include_directories(test_limiter_skip PRIVATE ${PROJECT_SOURCE_DIR}/engine)
 set_tests_properties(test_limiter_skip PROPERTIES LABELS hardening TIMEOUT 600)
+
+# The loudness summary's own true-peak meter: its exact skip and its
+# accuracy (16x reference, libebur128).
+lull_add_test(test_true_peak_meter test_true_peak_meter.c)
+target_include_directories(test_true_peak_meter PRIVATE ${PROJECT_SOURCE_DIR}/engine)
+target_link_libraries(test_true_peak_meter PRIVATE PkgConfig::EBUR128)
+set_tests_properties(test_true_peak_meter PROPERTIES LABELS hardening)
