@@ -11,6 +11,9 @@
  *                  for 1/4/16/64 voices (linearity), and the per-block cost
  *                  distribution (p50, p99.9) of a 16-voice mix against the
  *                  1333 us budget of a 64-frame block at 48 kHz
+ *   summary        the render/wav session with the loudness summary, as
+ *                  `lull render` writes it, against the same floor and against
+ *                  the render without it; the `--loudness` analysis pass
  *   memory         peak RSS of a child that pulls a 1-hour and an 8-hour
  *                  session through the engine (flat in session length)
  *
@@ -18,7 +21,7 @@
  *   lull-bench [--quick] [--reps N] [--only GROUP] [--dir TMPDIR] [--kernel BLOCKS]
  *              [--render-kernel SECONDS] [SOURCE_DIR]
  * --only runs one group of figures: render (WAV), flac, ogg, mixer, linearity,
- * blocks or memory (repeat --only for several).  --kernel runs only the
+ * blocks, memory or summary (repeat --only for several).  --kernel runs only the
  * 16-voice mixer for BLOCKS 64-frame blocks and --render-kernel renders the
  * first SECONDS of tones60.lull to a WAV in TMPDIR, cancelled there (for callgrind:
  * tests/bench/callgrind.sh).
@@ -55,7 +58,7 @@ static void die(const char *what, const char *why)
 
 static unsigned only_mask; /* 0: every group */
 
-enum { G_RENDER = 1, G_FLAC = 2, G_OGG = 4, G_MIXER = 8, G_LINEAR = 16, G_BLOCKS = 32, G_MEMORY = 64 };
+enum { G_RENDER = 1, G_FLAC = 2, G_OGG = 4, G_MIXER = 8, G_LINEAR = 16, G_BLOCKS = 32, G_MEMORY = 64, G_SUMMARY = 128 };
 
 static int wanted(unsigned group) { return !only_mask || (only_mask & group); }
 
@@ -64,11 +67,12 @@ static unsigned group_named(const char *name)
     static const struct { const char *name; unsigned bit; } groups[] = {
         { "render", G_RENDER }, { "flac", G_FLAC },     { "ogg", G_OGG },       { "mixer", G_MIXER },
         { "linearity", G_LINEAR }, { "blocks", G_BLOCKS }, { "memory", G_MEMORY },
+        { "summary", G_SUMMARY },
     };
     for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++)
         if (!strcmp(name, groups[i].name))
             return groups[i].bit;
-    die(name, "unknown group (render, flac, ogg, mixer, linearity, blocks, memory)");
+    die(name, "unknown group (render, flac, ogg, mixer, linearity, blocks, memory, summary)");
     return 0;
 }
 
@@ -208,11 +212,14 @@ static double time_encode(const float *frames_buf, int64_t frames, int format, c
     return t;
 }
 
-static double time_render(const lull_script *s, const char *ext)
+static double time_render_as(const lull_script *s, const char *ext, int summary)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/lull-bench-render.%s", tmpdir, ext);
     lull_render_config rc = lull_render_config_init();
+    lull_loudness loud;
+    if (summary)
+        rc.loudness = &loud; /* as `lull render` does, for its summary */
     double t0 = now_sec();
     int r = lull_render_file(s, path, &rc);
     double t = now_sec() - t0;
@@ -220,6 +227,18 @@ static double time_render(const lull_script *s, const char *ext)
         die("render", lull_last_error());
     unlink(path);
     return t;
+}
+
+static double time_render(const lull_script *s, const char *ext) { return time_render_as(s, ext, 0); }
+
+/* The analysis pass behind `lull render --loudness`. */
+static double time_analysis(const lull_script *s)
+{
+    lull_loudness loud;
+    double t0 = now_sec();
+    if (lull_analyze_loudness(s, NULL, NULL, NULL, &loud) != LULL_OK)
+        die("analysis", lull_last_error());
+    return now_sec() - t0;
 }
 
 /* Offline engines wait for the clip loader (complete output, as a render);
@@ -447,6 +466,26 @@ int main(int argc, char **argv)
         }
         row("render 60 min tones+noise, WAV 24-bit (s)", render_t, "s", floor_t, 1.25);
         row_abs("  render speed (x real time)", (double)frames / 48000.0 / render_t, "x", 0);
+    }
+
+    /* The command line's render: the same with the loudness summary, and
+     * the analysis pass of --loudness (no file). */
+    if (!quick && wanted(G_SUMMARY)) {
+        double floor_t = 1e30, plain_t = 1e30, summary_t = 1e30, analysis_t = 1e30;
+        for (int r = 0; r < reps; r++) {
+            double a = time_silence_wav(frames, 48000);
+            double b = time_render(tones, "wav");
+            double c = time_render_as(tones, "wav", 1);
+            double d = time_analysis(tones);
+            floor_t = a < floor_t ? a : floor_t;
+            plain_t = b < plain_t ? b : plain_t;
+            summary_t = c < summary_t ? c : summary_t;
+            analysis_t = d < analysis_t ? d : analysis_t;
+        }
+        row("render 60 min WAV with the loudness summary (s)", summary_t, "s", floor_t, 0);
+        row("  against the render without the summary (s)", summary_t, "s", plain_t, 0);
+        row("loudness analysis 60 min, --loudness pass (s)", analysis_t, "s", floor_t, 0);
+        row("  against the render without the summary (s)", analysis_t, "s", plain_t, 0);
     }
 
     /* FLAC and Ogg against the encoder fed from memory (10 minutes). */
