@@ -208,6 +208,8 @@ int lull_clips_create(lull_engine *e, const lull_script *s)
         free(sec);
         e->n_events += n_marks;
     }
+    if (e->twin)
+        return LULL_OK; /* a split helper: ducking only, its clip voices never play */
     return lull_loader_create(s, c->plays, c->n_plays, n_groups * LULL_CLIP_SLOTS, e->rate_hz, e->resampler,
                               &c->loader);
 }
@@ -252,7 +254,7 @@ static void start_play(lull_engine *e, int k, int64_t offset, int64_t fade)
 void lull_clips_event(lull_engine *e, const lull_eng_event *ev)
 {
     lull_clips *c = e->clips;
-    if (!c || ev->voice < 0 || ev->voice >= e->n_voices)
+    if (!c || !c->loader || ev->voice < 0 || ev->voice >= e->n_voices)
         return;
     if (ev->kind == LULL_EV_PLAY) {
         start_play(e, ev->play, 0, c->info[ev->play].fade_frames);
@@ -328,9 +330,10 @@ void lull_clips_seek(lull_engine *e, int64_t frame)
     if (!c)
         return;
     c->epoch++;
-    lull_loader_seek(c->loader, c->epoch, frame);
+    if (c->loader)
+        lull_loader_seek(c->loader, c->epoch, frame);
     e->clip_ready = 0;
-    for (int i = 0; i < e->n_voices; i++) {
+    for (int i = 0; i < e->n_voices && c->loader; i++) {
         if (!e->voices[i].vc->event)
             continue;
         lull_voice_event ve;
@@ -366,7 +369,7 @@ void lull_clips_seek(lull_engine *e, int64_t frame)
 
 void lull_clips_publish(lull_engine *e)
 {
-    if (e->clips)
+    if (e->clips && e->clips->loader)
         lull_loader_publish(e->clips->loader, e->pos);
 }
 

@@ -77,8 +77,8 @@ static double to_voice_units(const lull_param_desc *d, double v)
     return d->unit == LULL_UNIT_GAIN ? lull_db_to_gain(v) : v;
 }
 
-int lull_engine_create(const lull_script *s, const lull_engine_config *cfg_in,
-                       lull_engine **out)
+static int engine_create(const lull_script *s, const lull_engine_config *cfg_in, int twin,
+                         lull_engine **out)
 {
     if (!out)
         return LULL_ERR_ARG;
@@ -94,7 +94,8 @@ int lull_engine_create(const lull_script *s, const lull_engine_config *cfg_in,
         return LULL_ERR_NOMEM;
     e->rate_hz = cfg.rate_hz;
     e->seed = cfg.seed;
-    e->offline = cfg.offline;
+    e->offline = cfg.offline && !twin;
+    e->twin = twin;
     e->resampler = cfg.resampler;
     if (!(cfg.master_trim_db >= -60.0 && cfg.master_trim_db <= 40.0)) {
         lull_set_error("master trim %g dB is outside -60..+40", cfg.master_trim_db);
@@ -198,8 +199,18 @@ int lull_engine_create(const lull_script *s, const lull_engine_config *cfg_in,
     return LULL_OK;
 }
 
+int lull_engine_create(const lull_script *s, const lull_engine_config *cfg, lull_engine **out)
+{
+    return engine_create(s, cfg, 0, out);
+}
+
+int lull_engine_create_twin(const lull_script *s, const lull_engine_config *cfg, lull_engine **out)
+{
+    return engine_create(s, cfg, 1, out);
+}
+
 /* Typical cost of a voice kind in ns per frame (lull-bench, mixer rows). */
-static double voice_cost(const lull_voice_class *vc)
+double lull_voice_cost(const lull_voice_class *vc)
 {
     static const struct { const char *name; double ns; } costs[] = {
         { "binaural", 3.0 }, { "monaural", 8.6 }, { "isochronic", 9.2 }, { "pacer", 17.7 },
@@ -227,11 +238,11 @@ void lull_engine_group_voices(lull_engine *e)
         int best = -1;
         for (int i = 0; i < e->n_voices; i++)
             if (e->voices[i].group < 0 &&
-                (best < 0 || voice_cost(e->voices[i].vc) > voice_cost(e->voices[best].vc)))
+                (best < 0 || lull_voice_cost(e->voices[i].vc) > lull_voice_cost(e->voices[best].vc)))
                 best = i;
         const int g = e->n_voices > 1 && load[1] < load[0];
         e->voices[best].group = g;
-        load[g] += voice_cost(e->voices[best].vc);
+        load[g] += lull_voice_cost(e->voices[best].vc);
         e->n_group1 += g;
         done++;
     }

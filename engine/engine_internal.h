@@ -86,6 +86,9 @@ typedef struct lull_eng_voice {
     int gain_param[LULL_MAX_PARAMS];    /* 1 where the unit is LULL_UNIT_GAIN */
     int gain_index;                     /* the "gain" parameter (ducking scales it) */
     int group;                          /* 0 or 1: which partial mix (process.c) */
+    int remote;                         /* offline split of a clip session (split.c): the
+                                         * helper engine runs this voice ... */
+    int remote_index;                   /* ... into its own planes of the handed-over chunk */
 } lull_eng_voice;
 
 /* Who runs which voices (process.c).  Offline renders may run group 1 on a
@@ -93,7 +96,12 @@ typedef struct lull_eng_voice {
 typedef enum {
     LULL_SPLIT_NONE = 0,                /* both groups here (live, embedded) */
     LULL_SPLIT_GROUP1,                  /* group 1 only; out gets its raw mix */
-    LULL_SPLIT_GROUP0                   /* group 0 here; group 1's mix from ext_mix */
+    LULL_SPLIT_GROUP0,                  /* group 0 here; group 1's mix from ext_mix */
+    /* Sessions with clips (the loader and the clip voices stay in one
+     * engine): the helper runs the `remote` voices, each into planes of its
+     * own, and the main engine adds each one where it would have run it. */
+    LULL_SPLIT_VOICES_HELPER,           /* remote voices only; out gets their planes */
+    LULL_SPLIT_VOICES_MAIN              /* the other voices here; remote ones from ext_mix */
 } lull_split_role;
 
 typedef struct lull_clips lull_clips;  /* clip plays, loader, ducking: clips.c */
@@ -138,6 +146,9 @@ struct lull_engine {
     lull_split_role split_role;         /* set before the first block, then fixed */
     const float *ext_mix;               /* GROUP0: group 1's interleaved mix ... */
     int64_t ext_start;                  /* ... starting at this frame */
+    int64_t ext_stride;                 /* VOICES_*: frames per plane; voice j's left plane
+                                         * starts at 2*j*ext_stride, its right one after it */
+    int twin;                           /* a split helper: clips for ducking only, no loader */
 
     lull_live live;                     /* commands, fades, status (live.c) */
     lull_limiter limiter;               /* true-peak limiter, the last stage (live.c) */
@@ -182,6 +193,12 @@ int64_t lull_clips_wait(lull_engine *e, int want);
 
 /* Assign voices to the two mix groups by their typical cost (engine.c). */
 void lull_engine_group_voices(lull_engine *e);
+/* Typical cost of a voice kind, ns per frame (engine.c).  [ANY] */
+double lull_voice_cost(const lull_voice_class *vc);
+/* An engine like lull_engine_create's, for a split helper (split.c): its
+ * clips drive ducking only (no loader thread, no clip voice plays) and it
+ * never waits for clip audio.  [NRT] */
+int lull_engine_create_twin(const lull_script *s, const lull_engine_config *cfg, lull_engine **out);
 
 /* Reset the processing state to the session's start (RT-safe). */
 void lull_engine_rewind(lull_engine *e);

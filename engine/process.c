@@ -87,7 +87,13 @@ static void apply_event(lull_engine *e, const lull_eng_event *ev, int64_t at)
 /* Whether this engine runs the voice (see lull_split_role). */
 static inline int runs_here(const lull_engine *e, const lull_eng_voice *v)
 {
-    return e->split_role == LULL_SPLIT_NONE || v->group == (e->split_role == LULL_SPLIT_GROUP1);
+    switch (e->split_role) {
+    case LULL_SPLIT_GROUP0: return v->group == 0;
+    case LULL_SPLIT_GROUP1: return v->group == 1;
+    case LULL_SPLIT_VOICES_HELPER: return v->remote;
+    case LULL_SPLIT_VOICES_MAIN: return !v->remote;
+    default: return 1;
+    }
 }
 
 /* Start a control segment at e->pos. */
@@ -169,12 +175,28 @@ static void master_block(lull_engine *e, float *o, int n, float g0, float gstep)
     }
 }
 
-/* Sum one group's voices into l, r in index order. */
+/* Sum one group's voices into l, r in index order.  A voice the split
+ * helper ran is added from its planes: every voice adds its frame to l and
+ * r once, and the helper's planes start from zero, so the sum is the same
+ * float operation (the running sum starts at +0 and is never -0). */
 static void mix_group(lull_engine *e, int group, float *l, float *r, int n)
 {
-    for (int i = 0; i < e->n_voices; i++)
-        if (e->voices[i].group == group)
-            e->voices[i].vc->process(e->voices[i].state, l, r, n);
+    for (int i = 0; i < e->n_voices; i++) {
+        const lull_eng_voice *v = &e->voices[i];
+        if (v->group != group)
+            continue;
+        if (e->split_role == LULL_SPLIT_VOICES_MAIN && v->remote) {
+            const float *xl = e->ext_mix + (size_t)(2 * v->remote_index) * (size_t)e->ext_stride +
+                              (e->pos - e->ext_start);
+            const float *xr = xl + e->ext_stride;
+            for (int k = 0; k < n; k++) {
+                l[k] += xl[k];
+                r[k] += xr[k];
+            }
+        } else {
+            v->vc->process(v->state, l, r, n);
+        }
+    }
 }
 
 /* mix = group 0 + group 1, group 1 computed here or handed in. */
@@ -213,7 +235,8 @@ int lull_engine_process_core(lull_engine *e, float *out, int frames, double gain
     int live = 0;
     while (done < frames) {
         if (e->pos >= e->length_frames) {
-            memset(out + 2 * done, 0, sizeof(float) * 2 * (size_t)(frames - done));
+            if (e->split_role != LULL_SPLIT_VOICES_HELPER) /* planes: nobody reads past the end */
+                memset(out + 2 * done, 0, sizeof(float) * 2 * (size_t)(frames - done));
             break;
         }
         if (e->pos >= e->seg_end)
@@ -229,6 +252,24 @@ int lull_engine_process_core(lull_engine *e, float *out, int frames, double gain
                 n = (int)(e->clip_ready - e->pos);
         }
 
+        if (e->split_role == LULL_SPLIT_VOICES_HELPER) {
+            /* An offline helper of a clip session: each remote voice into
+             * its own planes (from zero), no master bus. */
+            for (int i = 0; i < e->n_voices; i++) {
+                lull_eng_voice *v = &e->voices[i];
+                if (!v->remote)
+                    continue;
+                float *l = out + (size_t)(2 * v->remote_index) * (size_t)e->ext_stride + done;
+                float *r = l + e->ext_stride;
+                memset(l, 0, sizeof(float) * (size_t)n);
+                memset(r, 0, sizeof(float) * (size_t)n);
+                v->vc->process(v->state, l, r, n);
+            }
+            e->pos += n;
+            done += n;
+            live += n;
+            continue;
+        }
         memset(e->mix_left, 0, sizeof(float) * (size_t)n);
         memset(e->mix_right, 0, sizeof(float) * (size_t)n);
         if (e->split_role == LULL_SPLIT_GROUP1) {

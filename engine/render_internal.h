@@ -39,7 +39,8 @@ SNDFILE *lull_wav_stream_open(lull_wav_stream *ws, const SF_INFO *info, int64_t 
 
 /* Offline synthesis on two cores (split.c): a helper thread runs the
  * second voice group of a twin engine one chunk ahead.  Start returns NULL
- * when it does not apply (clips, a single group, one CPU,
+ * when it does not apply (a single group, or a clip session without voices
+ * other than clips, one CPU,
  * LULL_RENDER_THREADS=1); lull_split_process then just calls
  * lull_engine_process.  Chunks must be chunk_frames long (the last may be
  * shorter) and start at the engine's start.  The output is bit-identical

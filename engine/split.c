@@ -13,8 +13,13 @@
  * one the single-threaded engine does, so the output is bit-identical to a
  * live or single-threaded run (test_render compares them).
  *
- * Not used for sessions that play clips: the clip loader and ducking belong
- * to one engine.
+ * Sessions that play clips split differently: the clip voices and their
+ * loader stay in the main engine, and the helper (a twin without a loader,
+ * whose clips only drive ducking, so it ducks its voices exactly as the main
+ * engine would) runs some of the other voices, chosen by cost, each into
+ * planes of its own.  The main engine adds each of those where it would
+ * have run the voice, so the mix groups and their order are untouched and
+ * the output is again bit-identical (test_render_clips).
  */
 #include "engine_internal.h"
 #include "render_internal.h"
@@ -67,27 +72,88 @@ static void *helper_main(void *arg)
     return NULL;
 }
 
+/* Main-engine work that is not a voice (events, ducking, master bus, the
+ * true-peak limiter, live stage), in the units of lull_voice_cost. */
+#define MAIN_OVERHEAD_NS 6.0
+
+/* A clip session: which voices the helper runs.  Clip voices stay (the
+ * loader feeds this engine); the others go, dearest first, to whichever
+ * side carries less so far.  Only speed depends on this choice, never the
+ * samples.  Returns how many go. */
+static int pick_remote(lull_engine *e)
+{
+    double load_main = MAIN_OVERHEAD_NS, load_helper = 0.0;
+    int n = 0;
+    for (int i = 0; i < e->n_voices; i++) {
+        e->voices[i].remote = 0;
+        e->voices[i].remote_index = -1;
+        if (e->voices[i].vc->event) /* plays clips */
+            load_main += lull_voice_cost(e->voices[i].vc);
+    }
+    for (;;) {
+        int best = -1;
+        for (int i = 0; i < e->n_voices; i++)
+            if (!e->voices[i].vc->event && e->voices[i].remote_index == -1 &&
+                (best < 0 || lull_voice_cost(e->voices[i].vc) > lull_voice_cost(e->voices[best].vc)))
+                best = i;
+        if (best < 0)
+            break;
+        const double c = lull_voice_cost(e->voices[best].vc);
+        if (load_helper < load_main) {
+            e->voices[best].remote = 1;
+            e->voices[best].remote_index = n++;
+            load_helper += c;
+        } else {
+            e->voices[best].remote_index = -2; /* stays */
+            load_main += c;
+        }
+    }
+    for (int i = 0; i < e->n_voices; i++)
+        if (!e->voices[i].remote)
+            e->voices[i].remote_index = -1;
+    return n;
+}
+
 lull_split *lull_split_start(lull_engine *e, const lull_script *s, const lull_engine_config *ec,
                              int chunk_frames)
 {
-    if (!e || e->n_group1 == 0 || e->clips || e->pos != 0 || sysconf(_SC_NPROCESSORS_ONLN) < 2)
+    if (!e || e->pos != 0 || sysconf(_SC_NPROCESSORS_ONLN) < 2)
         return NULL;
     const char *env = getenv("LULL_RENDER_THREADS");
     if (env && atoi(env) == 1)
         return NULL;
+    const int by_voice = e->clips != NULL;
+    const int n_remote = by_voice ? pick_remote(e) : 0;
+    if (by_voice ? n_remote == 0 : e->n_group1 == 0)
+        return NULL;
     lull_split *sp = calloc(1, sizeof *sp);
     const int extra = lull_engine_lookahead_frames(e);
-    float *mem = malloc(sizeof(float) * 2 * (size_t)(chunk_frames + extra) * SPLIT_NBUF);
-    if (!sp || !mem || lull_engine_create(s, ec, &sp->helper) != LULL_OK) {
+    /* One interleaved group mix, or two planes per remote voice. */
+    const size_t slot_floats = 2 * (size_t)(chunk_frames + extra) * (size_t)(by_voice ? n_remote : 1);
+    float *mem = malloc(sizeof(float) * slot_floats * SPLIT_NBUF);
+    const int made = sp && mem &&
+                     (by_voice ? lull_engine_create_twin(s, ec, &sp->helper) : lull_engine_create(s, ec, &sp->helper)) ==
+                         LULL_OK;
+    if (!made) {
         free(sp);
         free(mem);
+        if (by_voice)
+            for (int i = 0; i < e->n_voices; i++)
+                e->voices[i].remote = 0;
         return NULL;
     }
-    sp->helper->split_role = LULL_SPLIT_GROUP1;
+    if (by_voice) {
+        for (int i = 0; i < e->n_voices; i++) {
+            sp->helper->voices[i].remote = e->voices[i].remote;
+            sp->helper->voices[i].remote_index = e->voices[i].remote_index;
+        }
+        e->ext_stride = sp->helper->ext_stride = chunk_frames + extra;
+    }
+    sp->helper->split_role = by_voice ? LULL_SPLIT_VOICES_HELPER : LULL_SPLIT_GROUP1;
     sp->chunk_frames = chunk_frames;
     sp->first_extra = extra;
     for (int i = 0; i < SPLIT_NBUF; i++)
-        sp->buf[i] = mem + (size_t)i * 2 * (size_t)(chunk_frames + extra);
+        sp->buf[i] = mem + (size_t)i * slot_floats;
     pthread_mutex_init(&sp->mu, NULL);
     pthread_cond_init(&sp->cv, NULL);
     if (pthread_create(&sp->thread, NULL, helper_main, sp) != 0) {
@@ -98,7 +164,7 @@ lull_split *lull_split_start(lull_engine *e, const lull_script *s, const lull_en
         free(sp);
         return NULL;
     }
-    e->split_role = LULL_SPLIT_GROUP0;
+    e->split_role = by_voice ? LULL_SPLIT_VOICES_MAIN : LULL_SPLIT_GROUP0;
     return sp;
 }
 
@@ -141,7 +207,10 @@ void lull_split_stop(lull_split **psp, lull_engine *e)
     lull_engine_destroy(&sp->helper);
     free(sp->buf[0]);
     free(sp);
-    if (e)
+    if (e) {
         e->split_role = LULL_SPLIT_NONE;
+        for (int i = 0; i < e->n_voices; i++)
+            e->voices[i].remote = 0;
+    }
     *psp = NULL;
 }
