@@ -40,6 +40,9 @@ typedef struct duck {
     int n_iv;
     int cur;              /* first interval not yet over (processing thread) */
     double level;         /* 0..1 at the start of the coming segment */
+    double end_gain;      /* the gain at the last segment's end ... */
+    int64_t end_frame;    /* ... which is this frame (-1: none), so the next
+                           * segment starts from it without computing it again */
 } duck;
 
 struct lull_clips {
@@ -158,6 +161,7 @@ int lull_clips_create(lull_engine *e, const lull_script *s)
             continue;
         duck *d = &c->ducks[c->n_ducks++];
         d->voice = v;
+        d->end_frame = -1;
         d->p_duck = pd;
         d->p_attack = lull_voice_param_index(vc, "attack");
         d->p_release = lull_voice_param_index(vc, "release");
@@ -303,6 +307,19 @@ int lull_clips_duck(lull_engine *e, int64_t pos, int64_t end, const double **fro
     lull_clips *c = e->clips;
     if (!c || c->n_ducks == 0)
         return 0;
+    /* Most of a session nobody speaks and every level rests at 0: the
+     * multipliers would all be 1, which is the same as no ducking. */
+    int quiet = 1;
+    for (int k = 0; k < c->n_ducks; k++) {
+        duck *d = &c->ducks[k];
+        if (speaking_at(d, pos) || d->level > 0.0)
+            quiet = 0;
+    }
+    if (quiet) {
+        for (int k = 0; k < c->n_ducks; k++)
+            c->ducks[k].end_frame = -1;
+        return 0;
+    }
     for (int i = 0; i < e->n_voices; i++)
         c->mul_from[i] = c->mul_to[i] = 1.0;
     for (int k = 0; k < c->n_ducks; k++) {
@@ -311,7 +328,13 @@ int lull_clips_duck(lull_engine *e, int64_t pos, int64_t end, const double **fro
         double l0 = d->level;
         double l1 = duck_step(e, d, l0, speaking, end - pos, pos);
         d->level = l1;
-        double g0 = duck_gain(e, d, l0, pos), g1 = duck_gain(e, d, l1, end);
+        /* The gain at pos is the one the last segment ended on (same level,
+         * same frame, same depth track: events re-anchor tracks at their
+         * current value). */
+        double g0 = d->end_frame == pos ? d->end_gain : duck_gain(e, d, l0, pos);
+        double g1 = duck_gain(e, d, l1, end);
+        d->end_gain = g1;
+        d->end_frame = end;
         for (int i = 0; i < e->n_voices; i++) {
             if (i == d->voice)
                 continue;
@@ -364,6 +387,7 @@ void lull_clips_seek(lull_engine *e, int64_t frame)
             t = stop;
         }
         d->level = duck_step(e, d, level, 0, frame - t, t);
+        d->end_frame = -1;
     }
 }
 

@@ -16,6 +16,7 @@
  * and the output is bit-identical to an offline render.
  */
 #include "engine_internal.h"
+#include "../voices/hot.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -295,13 +296,13 @@ static void end_of_session(lull_engine *e)
     notify(e, LULL_NOTICE_END, e->current_section, e->pos);
 }
 
-static void publish(lull_engine *e, const float *out, int frames)
+/* Peaks as integer maxima of the magnitudes' bit patterns (for finite
+ * non-negative floats the integer order is the float order, and the output
+ * is always finite): a loop the compiler vectorises, unlike a float max,
+ * which it may not reorder.  Built twice (voices/hot.h): baseline SSE2 has
+ * no unsigned 32-bit max, AVX2 has. */
+LULL_HOT_CLONES static void block_peaks(const float *out, int frames, uint32_t *pl, uint32_t *pr)
 {
-    lull_live *l = &e->live;
-    /* Peaks as integer maxima of the magnitudes' bit patterns (for finite
-     * non-negative floats the integer order is the float order, and the
-     * output is always finite): a loop the compiler vectorises, unlike a
-     * float max, which it may not reorder. */
     uint32_t ml = 0, mr = 0;
     for (int k = 0; k < frames; k++) {
         uint32_t a, b;
@@ -312,6 +313,15 @@ static void publish(lull_engine *e, const float *out, int frames)
         ml = a > ml ? a : ml;
         mr = b > mr ? b : mr;
     }
+    *pl = ml;
+    *pr = mr;
+}
+
+static void publish(lull_engine *e, const float *out, int frames)
+{
+    lull_live *l = &e->live;
+    uint32_t ml, mr;
+    block_peaks(out, frames, &ml, &mr);
     float pl, pr;
     memcpy(&pl, &ml, sizeof pl);
     memcpy(&pr, &mr, sizeof pr);

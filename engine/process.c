@@ -18,6 +18,7 @@
  * the live gain ramp, which is exactly 1 when no live control is used.
  */
 #include "engine_internal.h"
+#include "../voices/hot.h"
 
 #include <math.h>
 #include <string.h>
@@ -100,6 +101,7 @@ static inline int runs_here(const lull_engine *e, const lull_eng_voice *v)
 static void begin_segment(lull_engine *e)
 {
     const int64_t pos = e->pos;
+    const int first_event = e->next_event;
     while (e->next_event < e->n_events && e->events[e->next_event].frame <= pos)
         apply_event(e, &e->events[e->next_event++], pos);
 
@@ -145,7 +147,13 @@ static void begin_segment(lull_engine *e)
     }
 
     double mfrom = e->need_from ? master_at(e, pos) : e->master_to;
-    e->master_to = master_at(e, end);
+    /* At rest (no glide, no fade under way, no event now) the master value
+     * does not depend on the frame: the last segment's end value holds. */
+    const int master_rest = !e->need_from && e->next_event == first_event &&
+                            (e->master_gain.len <= 0 || pos >= e->master_gain.start + e->master_gain.len) &&
+                            (e->master_fade.len <= 0 || pos >= e->master_fade.start + e->master_fade.len);
+    if (!master_rest)
+        e->master_to = master_at(e, end);
     e->master_cur = mfrom;
     e->seg_start = pos;
     e->master_inc = (e->master_to - mfrom) / (double)len;
@@ -156,23 +164,43 @@ static void begin_segment(lull_engine *e)
  * limiter, limiter.c, comes after the live stage).  Plain loops the compiler vectorises;
  * the ramp is evaluated from its start each time (not accumulated) so
  * rounding cannot drift within a segment. */
-static void master_block(lull_engine *e, float *o, int n, float g0, float gstep)
+LULL_HOT_CLONES static void master_block(lull_engine *e, float *o, int n, float g0, float gstep)
 {
     const float m0 = (float)e->master_cur, dm = (float)e->master_inc;
     /* Position inside the segment, so a segment split across calls ramps
      * exactly as an unsplit one. */
     const float k0 = (float)(e->pos - e->seg_start);
     float *l = e->mix_left, *r = e->mix_right;
-    for (int k = 0; k < n; k++) {
-        const float m = m0 + dm * (k0 + (float)k);
-        const float g = g0 + gstep * (float)k;
-        l[k] = (l[k] * m) * g;
-        r[k] = (r[k] * m) * g;
+    if (g0 == 1.0f && gstep == 0.0f) {
+        /* No live gain (a render, most of live play): x * m * 1 is x * m. */
+        for (int k = 0; k < n; k++) {
+            const float m = m0 + dm * (k0 + (float)k);
+            l[k] = l[k] * m;
+            r[k] = r[k] * m;
+        }
+    } else {
+        for (int k = 0; k < n; k++) {
+            const float m = m0 + dm * (k0 + (float)k);
+            const float g = g0 + gstep * (float)k;
+            l[k] = (l[k] * m) * g;
+            r[k] = (r[k] * m) * g;
+        }
     }
     for (int k = 0; k < n; k++) {
         o[2 * k] = l[k];
         o[2 * k + 1] = r[k];
     }
+}
+
+/* l += xl, r += xr over n frames (separate buffers: the loops vectorise;
+ * built twice, voices/hot.h). */
+LULL_HOT_CLONES static void add_planes(float *restrict l, float *restrict r, const float *restrict xl,
+                                       const float *restrict xr, int n)
+{
+    for (int k = 0; k < n; k++)
+        l[k] += xl[k];
+    for (int k = 0; k < n; k++)
+        r[k] += xr[k];
 }
 
 /* Sum one group's voices into l, r in index order.  A voice the split
@@ -188,11 +216,7 @@ static void mix_group(lull_engine *e, int group, float *l, float *r, int n)
         if (e->split_role == LULL_SPLIT_VOICES_MAIN && v->remote) {
             const float *xl = e->ext_mix + (size_t)(2 * v->remote_index) * (size_t)e->ext_stride +
                               (e->pos - e->ext_start);
-            const float *xr = xl + e->ext_stride;
-            for (int k = 0; k < n; k++) {
-                l[k] += xl[k];
-                r[k] += xr[k];
-            }
+            add_planes(l, r, xl, xl + e->ext_stride, n);
         } else {
             v->vc->process(v->state, l, r, n);
         }

@@ -21,6 +21,7 @@
  */
 #include "lull_voice.h"
 #include "loader.h"
+#include "hot.h"
 
 #include <math.h>
 #include <string.h>
@@ -156,8 +157,9 @@ static void clip_event(void *state, const lull_voice_event *ev)
     }
 }
 
-/* Add up to n frames of one player, scaled by gain[] (the voice gain). */
-static void play_some(clip_state *st, clip_player *p, float *left, float *right, int n)
+/* Add up to n frames of one player, scaled by gain[] (the voice gain).
+ * Built twice (hot.h). */
+LULL_HOT_CLONES static void play_some(clip_state *st, clip_player *p, float *left, float *right, int n)
 {
     if (!p->active)
         return;
@@ -187,8 +189,8 @@ static void play_some(clip_state *st, clip_player *p, float *left, float *right,
         p->active = 0;
 }
 
-/* [RT] */
-static void clip_process(void *state, float *left, float *right, int frames)
+/* [RT] (built twice, for AVX2 and the baseline: hot.h) */
+LULL_HOT_CLONES static void clip_process(void *state, float *left, float *right, int frames)
 {
     clip_state *st = state;
     if (!st->old.active && !st->cur.active) {
@@ -199,11 +201,25 @@ static void clip_process(void *state, float *left, float *right, int frames)
     }
     while (frames > 0) {
         int n = frames < LULL_CONTROL_FRAMES ? frames : LULL_CONTROL_FRAMES;
-        for (int k = 0; k < n; k++) {
-            int pos = st->seg_pos + k;
-            st->gain[k] = (float)(pos < st->seg_frames ? st->gain_from + st->gain_slope * (double)pos
-                                                       : st->gain_to);
+        /* The voice gain at each frame: gain_from + slope * pos inside the
+         * segment, gain_to after it.  The same double operations per frame
+         * in loops the compiler vectorises; with no slope every frame of the
+         * ramp has one value (slope * pos is a zero of the slope's sign). */
+        const int seg_pos = st->seg_pos;
+        int ramp = st->seg_frames - seg_pos;
+        ramp = ramp < 0 ? 0 : ramp > n ? n : ramp;
+        const double g0 = st->gain_from, gs = st->gain_slope;
+        if (gs == 0.0) {
+            const float c = (float)(g0 + gs * (double)seg_pos);
+            for (int k = 0; k < ramp; k++)
+                st->gain[k] = c;
+        } else {
+            for (int k = 0; k < ramp; k++)
+                st->gain[k] = (float)(g0 + gs * (double)(seg_pos + k));
         }
+        const float to = (float)st->gain_to;
+        for (int k = ramp; k < n; k++)
+            st->gain[k] = to;
         st->seg_pos += n;
         play_some(st, &st->old, left, right, n);
         play_some(st, &st->cur, left, right, n);
