@@ -42,11 +42,14 @@ void lull_true_peak_counts(const lull_true_peak *tp, int64_t *blocks, int64_t *e
  * |x[j+1]|) + curv * max |second difference| over the window (see
  * true_peak.c). */
 void lull_true_peak_constants(const lull_true_peak *tp, double *lin, double *curv);
-/* For the block of `frames` (<= LULL_TP_BLOCK) intervals starting with
- * (x[0], x[1]) of a mono signal (x[-31] .. x[frames + 31] must be
- * readable): the block's bound, each interval's bound (out[frames]), and
- * the exact largest estimate over the 7 points inside every interval. */
-float lull_true_peak_block_bound(const lull_true_peak *tp, const float *x, int frames);
+/* For the block of LULL_TP_BLOCK intervals starting with (x[0], x[1]) of a
+ * mono signal: the bound the meter uses to skip it (from the largest |x|
+ * and |second difference| of the block and of the blocks on either side:
+ * x[-LULL_TP_BLOCK - 1] .. x[2 * LULL_TP_BLOCK] must be readable).  For
+ * `frames` (<= LULL_TP_BLOCK) intervals (x[-31] .. x[frames + 31]
+ * readable): each interval's own bound (out[frames]) and the largest
+ * exact estimate over the 7 points inside every interval. */
+float lull_true_peak_block_bound(const lull_true_peak *tp, const float *x);
 void lull_true_peak_interval_bounds(const lull_true_peak *tp, const float *x, int frames, float *out);
 float lull_true_peak_block_estimate(const lull_true_peak *tp, const float *x, int frames);
 /* The exact estimate of the interval (x[0], x[1]) alone. */
