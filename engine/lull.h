@@ -480,9 +480,10 @@ LULL_API lull_file_format lull_format_from_path(const char *path);  /* [ANY] */
 
 /* --------------------------------------------------------------- loudness */
 
-/* EBU R 128 (ITU-R BS.1770-4) measurements of a session's output, made with
- * libebur128.  Silence measures -HUGE_VAL (minus infinity) for loudness and
- * peaks. */
+/* EBU R 128 (ITU-R BS.1770-4) measurements of a session's output: loudness
+ * and range by libebur128, the true peak 8x oversampled by the master
+ * limiter's interpolator.  Silence measures -HUGE_VAL (minus infinity) for
+ * loudness and peaks. */
 struct lull_loudness {
     double integrated_lufs;  /* programme loudness, gated */
     double range_lu;         /* loudness range (LRA) */
