@@ -220,6 +220,32 @@ static void normalise(const char *text, double target, double ceiling, int expec
     lull_script_free(&s);
 }
 
+/* The summary a render gives (its meter on its own thread, fed the chunks
+ * as written) is the analysis pass's, value for value: the same samples
+ * measured, however they were cut into blocks. */
+static void test_render_summary_is_analysis(void)
+{
+    lull_script *s = load(varied);
+    lull_loudness a, w;
+    lull_engine_config ec = lull_engine_config_init();
+    CHECK(lull_analyze_loudness(s, &ec, NULL, NULL, &a) == LULL_OK, "analyze");
+    char dir[] = "/tmp/lull-loudness-XXXXXX", path[64];
+    CHECK(mkdtemp(dir) != NULL, "temporary folder");
+    snprintf(path, sizeof path, "%s/out.wav", dir);
+    lull_render_config rc = lull_render_config_init();
+    rc.samples = LULL_SAMPLES_FLOAT32;
+    rc.loudness = &w;
+    CHECK(lull_render_file(s, path, &rc) == LULL_OK, "render: %s", lull_last_error());
+    unlink(path);
+    rmdir(dir);
+    CHECK(a.integrated_lufs == w.integrated_lufs && a.range_lu == w.range_lu &&
+              a.true_peak_dbtp == w.true_peak_dbtp && a.sample_peak_dbfs == w.sample_peak_dbfs,
+          "analysis %.6f LUFS %.6f LU %.6f dBTP %.6f dBFS, render %.6f %.6f %.6f %.6f", a.integrated_lufs,
+          a.range_lu, a.true_peak_dbtp, a.sample_peak_dbfs, w.integrated_lufs, w.range_lu, w.true_peak_dbtp,
+          w.sample_peak_dbfs);
+    lull_script_free(&s);
+}
+
 static void test_silence(void)
 {
     lull_script *s = load("voice t binaural carrier=200Hz beat=4Hz gain=-120dB\n0:05 end\n");
@@ -240,6 +266,7 @@ int main(void)
     /* A pure 440 Hz tone peaks 0.7 dB over its loudness, so -0.5 LUFS would
      * put it at +0.2 dBTP; the -1 dBTP ceiling must win. */
     normalise("voice t binaural carrier=440Hz beat=0Hz gain=-20dB\n0:15 end\n", -0.5, -1.0, 1);
+    test_render_summary_is_analysis();
     test_silence();
     if (failures)
         fprintf(stderr, "%d check(s) failed\n", failures);
