@@ -74,6 +74,11 @@ int cli_parse_long(const char *opt, const char *s, long lo, long hi, long *out);
 void cli_catch_stop_signals(void (*handler)(int));
 /* The same for a decimal number. */
 int cli_parse_double(const char *opt, const char *s, double lo, double hi, double *out);
+/* A plain decimal number at the start of s ([+-]digits[.digits], no hex,
+ * exponent, inf or nan); *end is where it stops, s if there is none. */
+double cli_strtod_decimal(const char *s, const char **end);
+/* A whole decimal number for opt (a seed): 0 or -1 after an error message. */
+int cli_parse_u64(const char *opt, const char *s, unsigned long long *out);
 /* "-16.0", or "-inf" for silence. */
 void cli_format_db(double db, char *buf, size_t n);
 /* Monotonic seconds. */

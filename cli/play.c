@@ -69,10 +69,9 @@ static double parse_duration(const char *s)
         int n = 0;
         const char *p = s;
         while (n < 3) {
-            char *end;
-            errno = 0;
-            double v = strtod(p, &end);
-            if (end == p || errno || v < 0)
+            const char *end;
+            double v = cli_strtod_decimal(p, &end);
+            if (end == p || !(v >= 0))
                 return -1;
             parts[n++] = v;
             if (*end == ':')
@@ -89,10 +88,9 @@ static double parse_duration(const char *s)
     double total = 0;
     const char *p = s;
     while (*p) {
-        char *end;
-        errno = 0;
-        double v = strtod(p, &end);
-        if (end == p || errno || v < 0)
+        const char *end;
+        double v = cli_strtod_decimal(p, &end);
+        if (end == p || !(v >= 0))
             return -1;
         if (!strncmp(end, "ms", 2)) {
             total += v / 1000.0;
@@ -486,9 +484,9 @@ int cmd_play(int argc, char **argv)
             break;
         case 'L': o.pc.loop = 1; break;
         case 'v': {
-            char *end;
-            double db = strtod(optarg, &end);
-            if (end == optarg || (*end && strcasecmp(end, "dB") != 0) || db < -60 || db > 12) {
+            const char *end;
+            double db = cli_strtod_decimal(optarg, &end);
+            if (end == optarg || (*end && strcasecmp(end, "dB") != 0) || !(db >= -60 && db <= 12)) {
                 cli_error("--volume expects decibels from -60 to 12, got '%s'", optarg);
                 return EXIT_USAGE;
             }
@@ -496,12 +494,9 @@ int cmd_play(int argc, char **argv)
             break;
         }
         case 'S': {
-            char *end;
-            unsigned long long sd = strtoull(optarg, &end, 0);
-            if (!*optarg || *end) {
-                cli_error("--seed expects a number, got '%s'", optarg);
+            unsigned long long sd;
+            if (cli_parse_u64("--seed", optarg, &sd) < 0)
                 return EXIT_USAGE;
-            }
             o.pc.seed = sd;
             break;
         }

@@ -138,12 +138,9 @@ int cmd_render(int argc, char **argv)
             }
             break;
         case 'S': {
-            char *end;
-            unsigned long long s = strtoull(optarg, &end, 0);
-            if (!*optarg || *end) {
-                cli_error("--seed expects a number, got '%s'", optarg);
+            unsigned long long s;
+            if (cli_parse_u64("--seed", optarg, &s) < 0)
                 return EXIT_USAGE;
-            }
             rc.seed = s;
             break;
         }

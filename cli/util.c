@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <math.h>
 #include <stdarg.h>
@@ -156,12 +157,54 @@ void cli_catch_stop_signals(void (*handler)(int))
     sigaction(SIGHUP, &sa, NULL);
 }
 
+double cli_strtod_decimal(const char *s, const char **end)
+{
+    /* [+-]digits[.digits] or [+-].digits: what the script language
+     * accepts; strtod alone would also take hex, inf, nan and exponents. */
+    const char *p = s;
+    if (*p == '+' || *p == '-')
+        p++;
+    int digits = 0;
+    while (*p >= '0' && *p <= '9') {
+        p++;
+        digits++;
+    }
+    if (*p == '.') {
+        p++;
+        while (*p >= '0' && *p <= '9') {
+            p++;
+            digits++;
+        }
+    }
+    if (!digits || p - s > 64) {
+        *end = s;
+        return 0.0;
+    }
+    char buf[80];
+    memcpy(buf, s, (size_t)(p - s));
+    buf[p - s] = '\0';
+    *end = p;
+    return strtod(buf, NULL);
+}
+
+int cli_parse_u64(const char *opt, const char *s, unsigned long long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = *s >= '0' && *s <= '9' ? strtoull(s, &end, 10) : 0;
+    if (!(*s >= '0' && *s <= '9') || errno || *end) {
+        cli_error("%s expects a whole number from 0 to %llu, got '%s'", opt, ULLONG_MAX, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
 int cli_parse_double(const char *opt, const char *s, double lo, double hi, double *out)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !(v >= lo && v <= hi)) {
+    const char *end;
+    double v = cli_strtod_decimal(s, &end);
+    if (end == s || *end || !(v >= lo && v <= hi)) {
         cli_error("%s expects a number from %g to %g, got '%s'", opt, lo, hi, s);
         return -1;
     }

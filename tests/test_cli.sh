@@ -102,7 +102,24 @@ has err.txt "--rate expects a whole number"
 run 2 render good.lull -o x.wav --rate 1000
 has err.txt "--rate"
 run 2 render good.lull -o x.wav --seed lots
-has err.txt "--seed expects a number"
+has err.txt "--seed expects a whole number"
+# Numbers on the command line are plain decimals, as in scripts: no hex,
+# octal, exponent, nan or negative seed slips through as something else.
+for bad in "--seed 0x10" "--seed -1" "--seed 99999999999999999999999" "--loudness 0x10" \
+    "--loudness nan" "--true-peak -1e0" "--rate 0x100"; do
+    # shellcheck disable=SC2086 # the option and its value, split on purpose
+    run 2 render good.lull -o x.wav $bad
+    has err.txt "${bad%% *} expects"
+done
+[ ! -e x.wav ] || fail "a refused option left x.wav"
+run 2 play good.lull --volume nan
+has err.txt "--volume expects decibels"
+run 2 play good.lull --volume 0x3
+has err.txt "--volume expects decibels"
+run 2 play good.lull --stop-after infm
+has err.txt "--stop-after expects a duration"
+run 2 play good.lull --stop-after 0x10m
+has err.txt "--stop-after expects a duration"
 run 2 render good.lull -o x.wav --format mp3
 has err.txt "--format expects wav, flac or ogg"
 run 2 render good.lull -o x.mp3
