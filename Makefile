@@ -54,9 +54,10 @@ clips: deps
 # Benchmarks in an optimised tree of their own (tests/bench/).
 bench: deps
 	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release
-	cmake --build build-bench -j $(JOBS) --target lull-bench lull-bench-callback lull-bench-clips lull-bench-limiter
+	cmake --build build-bench -j $(JOBS) --target lull-bench lull-bench-callback lull-bench-clips lull-bench-limiter lull-bench-meter
 	./build-bench/tests/bench/lull-bench
 	./build-bench/tests/bench/lull-bench-limiter
+	./build-bench/tests/bench/lull-bench-meter
 	./build-bench/tests/bench/lull-bench-clips --dir build-bench/bench-clips $(BENCH_CLIPS_ARGS)
 	sh tests/bench/callback.sh ./build-bench/tests/bench/lull-bench-callback
 	./tests/bench/callgrind.sh build-bench/tests/bench/lull-bench
