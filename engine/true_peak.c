@@ -343,6 +343,7 @@ static void run_blocks(lull_true_peak *tp)
                 if (!tp->exhaustive && !(tp->bound[c][b] > tp->run_max))
                     continue;
                 tp->estimated++;
+                tp->estimated_intervals += tp->exhaustive ? BLOCK : 0;
                 const float *x = tp->x[c] + tp->next + b * BLOCK;
                 tp->run_max = tp->exhaustive ? max_f(tp->run_max, lull_true_peak_block_estimate(tp, x, BLOCK))
                                              : block_estimate(tp, x, BLOCK, tp->run_max);
