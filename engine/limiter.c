@@ -100,23 +100,6 @@ static double bessel_i0(double x)
 
 static float max_f(float a, float b) { return a > b ? a : b; }
 
-/* |x| as its bit pattern: for magnitudes the bits order as the values do
- * (NaN above infinity), and an integer maximum vectorises where a float one
- * does not without -ffinite-math-only. */
-static inline uint32_t abs_bits(float x)
-{
-    uint32_t u;
-    memcpy(&u, &x, sizeof u);
-    return u & 0x7fffffffu;
-}
-
-static inline float from_bits(uint32_t u)
-{
-    float x;
-    memcpy(&x, &u, sizeof x);
-    return x;
-}
-
 void lull_limiter_init(lull_limiter *lim, int rate_hz, double ceiling_dbtp, int align_frames)
 {
     memset(lim, 0, sizeof *lim);
@@ -308,25 +291,25 @@ static inline __attribute__((always_inline)) int smooth_enough(const lull_limite
     const int h = LULL_LIM_HALF;
     const int s0 = (int)((i0 - 2 * h + 1) & (LULL_LIM_RING - 1));
     const int len = 2 * h - 1 + m;
-    uint32_t m0 = 0, m2 = 0, mx = 0; /* magnitudes' bits: see abs_bits */
+    uint32_t m0 = 0, m2 = 0, mx = 0; /* magnitudes' bits: lull_abs_bits */
     for (int c = 0; c < 2; c++) {
         const float *x = (c == 0 ? lim->ring_l : lim->ring_r) + s0;
         for (int k = 1; k < len - 1; k++) {
-            const uint32_t d = abs_bits(x[k + 1] - 2.0f * x[k] + x[k - 1]);
-            const uint32_t a = abs_bits(x[k]);
+            const uint32_t d = lull_abs_bits(x[k + 1] - 2.0f * x[k] + x[k - 1]);
+            const uint32_t a = lull_abs_bits(x[k]);
             m2 = d > m2 ? d : m2;
             mx = a > mx ? a : mx;
         }
         /* the interval ends of every estimate: offsets h - 1 .. h + m - 1 */
         for (int k = h - 1; k < h + m; k++) {
-            const uint32_t a = abs_bits(x[k]);
+            const uint32_t a = lull_abs_bits(x[k]);
             m0 = a > m0 ? a : m0;
         }
-        const uint32_t e0 = abs_bits(x[0]), e1 = abs_bits(x[len - 1]);
+        const uint32_t e0 = lull_abs_bits(x[0]), e1 = lull_abs_bits(x[len - 1]);
         mx = e0 > mx ? e0 : mx;
         mx = e1 > mx ? e1 : mx;
     }
-    return lim->bound_lin * from_bits(m0) + lim->bound_curv * from_bits(m2) + ROUNDING_MARGIN * from_bits(mx) <=
+    return lim->bound_lin * lull_from_bits(m0) + lim->bound_curv * lull_from_bits(m2) + ROUNDING_MARGIN * lull_from_bits(mx) <=
            lim->target;
 }
 
@@ -337,10 +320,10 @@ static inline __attribute__((always_inline)) void push(lull_limiter *lim, float 
     const int mask = LULL_LIM_RING - 1;
     uint32_t peak_bits = 0;
     for (int k = 0; k < 2 * m; k++) {
-        const uint32_t a = abs_bits(io[k]);
+        const uint32_t a = lull_abs_bits(io[k]);
         peak_bits = a > peak_bits ? a : peak_bits;
     }
-    float peak = from_bits(peak_bits); /* NaN if any sample is */
+    float peak = lull_from_bits(peak_bits); /* NaN if any sample is */
     if (!(peak <= HUGE_SAMPLE)) {
         peak = 0.0f;
         for (int k = 0; k < 2 * m; k++) {

@@ -22,6 +22,7 @@
 #define LULL_LIMITER_H
 
 #include <stdint.h>
+#include <string.h>
 
 /* Frames of delay line and history (power of two, above the longest
  * look-ahead: about 630 frames at 384 kHz). */
@@ -36,6 +37,25 @@
 #define LULL_LIM_ONE (1u << 24)
 /* Frames that share one decision whether any estimate is needed. */
 #define LULL_LIM_SUB 64
+
+/* |x| as its bit pattern: for magnitudes the bits order as the values do
+ * (NaN above infinity), and an integer maximum vectorises where a float one
+ * does not without -ffinite-math-only.  Used by the limiter's bounds, the
+ * true-peak meter and the live level meter.  [ANY] */
+static inline uint32_t lull_abs_bits(float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    return u & 0x7fffffffu;
+}
+
+/* The float whose bits are u (the inverse for a magnitude).  [ANY] */
+static inline float lull_from_bits(uint32_t u)
+{
+    float x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
 
 typedef struct lull_limiter {
     /* Fixed by lull_limiter_init. */

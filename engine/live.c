@@ -305,11 +305,7 @@ LULL_HOT_CLONES static void block_peaks(const float *out, int frames, uint32_t *
 {
     uint32_t ml = 0, mr = 0;
     for (int k = 0; k < frames; k++) {
-        uint32_t a, b;
-        memcpy(&a, &out[2 * k], sizeof a);
-        memcpy(&b, &out[2 * k + 1], sizeof b);
-        a &= 0x7fffffffu;
-        b &= 0x7fffffffu;
+        const uint32_t a = lull_abs_bits(out[2 * k]), b = lull_abs_bits(out[2 * k + 1]);
         ml = a > ml ? a : ml;
         mr = b > mr ? b : mr;
     }

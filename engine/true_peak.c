@@ -92,23 +92,6 @@ struct lull_true_peak {
 
 static float max_f(float a, float b) { return a > b ? a : b; }
 
-/* |x| as its bit pattern: for magnitudes the bits order as the values do,
- * and an integer maximum vectorises where a float one does not (as in
- * limiter.c). */
-static inline uint32_t abs_bits(float x)
-{
-    uint32_t u;
-    memcpy(&u, &x, sizeof u);
-    return u & 0x7fffffffu;
-}
-
-static inline float from_bits(uint32_t u)
-{
-    float x;
-    memcpy(&x, &u, sizeof x);
-    return x;
-}
-
 /* The bound's constants for the taps (see the top of the file), in double
  * from the float taps actually used. */
 static void constants(const lull_true_peak *tp, double *lin, double *curv, double gmax[TAPS])
@@ -202,8 +185,8 @@ static void block_stats(const float *x, uint32_t *mag, uint32_t *curv)
 {
     uint32_t m = 0, c = 0;
     for (int p = 0; p < BLOCK; p++) {
-        const uint32_t u = abs_bits(x[p]);
-        const uint32_t v = abs_bits(x[p + 1] - 2.0f * x[p] + x[p - 1]);
+        const uint32_t u = lull_abs_bits(x[p]);
+        const uint32_t v = lull_abs_bits(x[p + 1] - 2.0f * x[p] + x[p - 1]);
         m = u > m ? u : m;
         c = v > c ? v : c;
     }
@@ -218,13 +201,13 @@ static void block_stats(const float *x, uint32_t *mag, uint32_t *curv)
 static float bound_from_stats(const lull_true_peak *tp, const uint32_t mag[3], const uint32_t curv[3], float after)
 {
     uint32_t ends = mag[1], c = curv[0], win = mag[0];
-    const uint32_t a = abs_bits(after);
+    const uint32_t a = lull_abs_bits(after);
     ends = a > ends ? a : ends;
     for (int k = 1; k < 3; k++) {
         c = curv[k] > c ? curv[k] : c;
         win = mag[k] > win ? mag[k] : win;
     }
-    return tp->lin * from_bits(ends) + tp->curv * from_bits(c) + ROUNDING_MARGIN * from_bits(win);
+    return tp->lin * lull_from_bits(ends) + tp->curv * lull_from_bits(c) + ROUNDING_MARGIN * lull_from_bits(win);
 }
 
 float lull_true_peak_block_bound(const lull_true_peak *tp, const float *x)
@@ -369,15 +352,15 @@ void lull_true_peak_add(lull_true_peak *tp, const float *lr, int n)
         int take = CAPACITY - tp->fill;
         take = take < n ? take : n;
         float *l = tp->x[0] + tp->fill, *r = tp->x[1] + tp->fill;
-        uint32_t peak = abs_bits(tp->sample_peak);
+        uint32_t peak = lull_abs_bits(tp->sample_peak);
         for (int i = 0; i < take; i++) {
             l[i] = lr[2 * i];
             r[i] = lr[2 * i + 1];
-            const uint32_t a = abs_bits(l[i]), b = abs_bits(r[i]);
+            const uint32_t a = lull_abs_bits(l[i]), b = lull_abs_bits(r[i]);
             peak = a > peak ? a : peak;
             peak = b > peak ? b : peak;
         }
-        tp->sample_peak = from_bits(peak);
+        tp->sample_peak = lull_from_bits(peak);
         tp->run_max = max_f(tp->run_max, tp->sample_peak);
         tp->fill += take;
         lr += 2 * take;
