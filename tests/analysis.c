@@ -524,3 +524,19 @@ int an_read_audio(const char *path, an_audio *out)
     out->rate_hz = (double)info.samplerate;
     return 0;
 }
+
+float *an_read_stereo_interleaved(const char *path, int64_t *frames)
+{
+    SF_INFO info;
+    memset(&info, 0, sizeof info);
+    SNDFILE *sf = sf_open(path, SFM_READ, &info);
+    if (!sf)
+        return NULL;
+    float *buf = info.channels == 2 && info.frames >= 0
+                     ? malloc(sizeof(float) * 2 * (size_t)(info.frames ? info.frames : 1))
+                     : NULL;
+    if (buf)
+        *frames = sf_readf_float(sf, buf, info.frames);
+    sf_close(sf);
+    return buf;
+}

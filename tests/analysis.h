@@ -11,6 +11,7 @@
 #define LULL_ANALYSIS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -104,6 +105,10 @@ typedef struct an_audio {
  * leaves *out zeroed). */
 int an_read_audio(const char *path, an_audio *out);
 void an_audio_free(an_audio *a);
+/* A stereo file's frames interleaved, as the engine writes them (to compare
+ * bit for bit with memcmp), *frames set; NULL if it cannot be read or is
+ * not stereo.  free() the result. */
+float *an_read_stereo_interleaved(const char *path, int64_t *frames);
 
 #ifdef __cplusplus
 }

@@ -274,8 +274,15 @@ static void test_file(void)
         CHECK(a.channels == 2 && a.frames == N && a.rate_hz == 44100.0, "file shape");
         CHECK(err <= (f == 0 ? 0.0 : 1.0 / 32768.0), "file contents err %g", err);
         an_audio_free(&a);
+        int64_t got = -1;
+        float *il = an_read_stereo_interleaved(p, &got);
+        CHECK(il && got == N, "interleaved read of %s: %lld frames", p, (long long)got);
+        if (il && got == N && f == 0)
+            CHECK(memcmp(il, inter, sizeof inter) == 0, "interleaved read differs from what was written");
+        free(il);
         remove(p);
     }
+    CHECK(an_read_stereo_interleaved("/nonexistent/x.wav", &(int64_t){ 0 }) == NULL, "missing file read");
     an_audio none;
     CHECK(an_read_audio("/nonexistent/x.wav", &none) == -1, "missing file accepted");
 }

@@ -8,7 +8,6 @@
 #include "analysis.h"
 #include "lull.h"
 
-#include <sndfile.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,19 +35,6 @@ static int fail(const char *msg)
     return 1;
 }
 
-static float *read_all(const char *path, int64_t *frames)
-{
-    SF_INFO info;
-    memset(&info, 0, sizeof info);
-    SNDFILE *sf = sf_open(path, SFM_READ, &info);
-    if (!sf || info.channels != 2)
-        return NULL;
-    float *buf = malloc(sizeof(float) * 2 * (size_t)info.frames);
-    *frames = sf_readf_float(sf, buf, info.frames);
-    sf_close(sf);
-    return buf;
-}
-
 int main(void)
 {
     lull_script *s = NULL;
@@ -71,10 +57,10 @@ int main(void)
         return fail(lull_last_error());
     unsetenv("LULL_RENDER_THREADS");
     int64_t fc = 0;
-    float *xc = read_all(c, &fc);
+    float *xc = an_read_stereo_interleaved(c, &fc);
 
     int64_t fa = 0, fb = 0;
-    float *xa = read_all(a, &fa), *xb = read_all(b, &fb);
+    float *xa = an_read_stereo_interleaved(a, &fa), *xb = an_read_stereo_interleaved(b, &fb);
     if (!xa || !xb)
         return fail("cannot read the renders back");
 

@@ -41,19 +41,6 @@ static const char *script_text =
     "0:10 master fade-out 1.5s\n"
     "0:12 end\n";
 
-static float *read_all(const char *path, int64_t *frames)
-{
-    SF_INFO info;
-    memset(&info, 0, sizeof info);
-    SNDFILE *sf = sf_open(path, SFM_READ, &info);
-    if (!sf || info.channels != 2)
-        return NULL;
-    float *buf = malloc(sizeof(float) * 2 * (size_t)info.frames);
-    *frames = sf_readf_float(sf, buf, info.frames);
-    sf_close(sf);
-    return buf;
-}
-
 /* First frame where two renders differ, or -1. */
 static long first_diff(const float *a, const float *b, long frames)
 {
@@ -75,7 +62,7 @@ static int render_to(const lull_script *s, const char *file, int one_thread, flo
         printf("render failed: %s\n", lull_last_error());
         return -1;
     }
-    *out = read_all(cu_path(file), frames);
+    *out = an_read_stereo_interleaved(cu_path(file), frames);
     unlink(cu_path(file));
     return *out ? 0 : -1;
 }
