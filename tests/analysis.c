@@ -540,3 +540,19 @@ float *an_read_stereo_interleaved(const char *path, int64_t *frames)
     sf_close(sf);
     return buf;
 }
+
+float *an_read_raw_stereo(const char *path, size_t *frames)
+{
+    *frames = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long bytes = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    float *x = malloc(bytes > 0 ? (size_t)bytes : 1);
+    if (x && bytes > 0 && fread(x, 1, (size_t)bytes, f) == (size_t)bytes)
+        *frames = (size_t)bytes / (2 * sizeof(float));
+    fclose(f);
+    return x;
+}

@@ -109,6 +109,10 @@ void an_audio_free(an_audio *a);
  * bit for bit with memcmp), *frames set; NULL if it cannot be read or is
  * not stereo.  free() the result. */
 float *an_read_stereo_interleaved(const char *path, int64_t *frames);
+/* A headerless file of interleaved stereo float32 frames (what ALSA's file
+ * plugin captures), *frames set (0 if it cannot be read); NULL only when
+ * the file cannot be opened or memory runs out.  free() the result. */
+float *an_read_raw_stereo(const char *path, size_t *frames);
 
 #ifdef __cplusplus
 }

@@ -15,24 +15,13 @@
  * MIT licence; see LICENSE.
  */
 #include "analysis.h"
+#include "check.h"
 #include "lull.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static int failures;
-
-#define CHECK(cond, ...)                                \
-    do {                                                \
-        if (!(cond)) {                                  \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-            printf(__VA_ARGS__);                        \
-            printf("\n");                               \
-            failures++;                                 \
-        }                                               \
-    } while (0)
 
 /* Glides, a fade, a section and noise: everything the mixer does. */
 static const char *SCRIPT = "title \"capture\"\n"
@@ -44,22 +33,6 @@ static const char *SCRIPT = "title \"capture\"\n"
                             "+0.1s  bed gain=-20dB over 0.5s\n"
                             "0:01.7 master fade-out 0.3s\n"
                             "0:02   end\n";
-
-static float *read_raw(const char *path, size_t *frames)
-{
-    *frames = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long bytes = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    float *x = malloc(bytes > 0 ? (size_t)bytes : 1);
-    if (x && bytes > 0 && fread(x, 1, (size_t)bytes, f) == (size_t)bytes)
-        *frames = (size_t)bytes / (2 * sizeof(float));
-    fclose(f);
-    return x;
-}
 
 static void play_and_compare(const lull_script *s, const char *dir, const an_audio *ref,
                              int block)
@@ -86,7 +59,7 @@ static void play_and_compare(const lull_script *s, const char *dir, const an_aud
     lull_player_close(&p);
 
     size_t n = 0;
-    float *cap = read_raw(capture, &n);
+    float *cap = an_read_raw_stereo(capture, &n);
     CHECK(cap && n > ref->frames, "capture has %zu frames, the session %zu", n, ref->frames);
     if (!cap || n <= ref->frames) {
         free(cap);
@@ -171,10 +144,5 @@ int main(void)
     unlink(wav);
     unlink(capture);
     rmdir(dir);
-    if (failures) {
-        printf("%d failure(s)\n", failures);
-        return 1;
-    }
-    printf("ok\n");
-    return 0;
+    return check_done("test_alsa_capture");
 }

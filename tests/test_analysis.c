@@ -283,6 +283,24 @@ static void test_file(void)
         remove(p);
     }
     CHECK(an_read_stereo_interleaved("/nonexistent/x.wav", &(int64_t){ 0 }) == NULL, "missing file read");
+    {
+        char raw[520];
+        snprintf(raw, sizeof raw, "%.*s.raw", (int)(strlen(path) - 4), path);
+        FILE *f = fopen(raw, "wb");
+        CHECK(f != NULL, "cannot write %s", raw);
+        if (f) {
+            fwrite(inter, sizeof(float), 2 * N, f);
+            fclose(f);
+            size_t got = 0;
+            float *x = an_read_raw_stereo(raw, &got);
+            CHECK(x && got == N && memcmp(x, inter, sizeof inter) == 0, "raw read: %zu frames", got);
+            free(x);
+            remove(raw);
+        }
+        size_t none_frames = 1;
+        CHECK(an_read_raw_stereo("/nonexistent/x.raw", &none_frames) == NULL && none_frames == 0,
+              "missing raw file read");
+    }
     an_audio none;
     CHECK(an_read_audio("/nonexistent/x.wav", &none) == -1, "missing file accepted");
 }

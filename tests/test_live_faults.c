@@ -32,6 +32,7 @@
  * MIT licence; see LICENSE.
  */
 #include "analysis.h"
+#include "check.h"
 #include "fault_inject.h"
 #include "lull.h"
 
@@ -49,18 +50,6 @@
 #define SESSION_SEC 8
 #define STALL_MS 4000
 #define RING_FRAMES 65536 /* the loader's ring: 1 s look-ahead + 0.25 s, to a power of two */
-
-static int failures;
-
-#define CHECK(cond, ...)                                \
-    do {                                                \
-        if (!(cond)) {                                  \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-            printf(__VA_ARGS__);                        \
-            printf("\n");                               \
-            failures++;                                 \
-        }                                               \
-    } while (0)
 
 static char dir[64];
 
@@ -129,22 +118,6 @@ static int render(const lull_script *s, const char *wav, an_audio *out)
     return 0;
 }
 
-static float *read_raw(const char *path, size_t *frames)
-{
-    *frames = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long bytes = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    float *x = malloc(bytes > 0 ? (size_t)bytes : 1);
-    if (x && bytes > 0 && fread(x, 1, (size_t)bytes, f) == (size_t)bytes)
-        *frames = (size_t)bytes / (2 * sizeof(float));
-    fclose(f);
-    return x;
-}
-
 static int same(const float *cap, size_t i, const an_audio *a, size_t k)
 {
     return cap[2 * i] == a->channel[0][k] && cap[2 * i + 1] == a->channel[1][k];
@@ -197,7 +170,7 @@ static void play_with_fault(const char *name, const lull_script *s, fault_config
     CHECK(st.clips.decode_errors == 0, "%s: a slow file is not a broken one", name);
 
     size_t n = 0;
-    float *cap = read_raw(capture, &n);
+    float *cap = an_read_raw_stereo(capture, &n);
     CHECK(cap && n > with->frames, "%s: capture has %zu frames, the session %zu", name, n, with->frames);
     if (!cap || n <= with->frames) {
         free(cap);
@@ -354,10 +327,5 @@ int main(void)
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
         unlink(in_dir(files[i]));
     rmdir(dir);
-    if (failures) {
-        printf("%d failure(s)\n", failures);
-        return 1;
-    }
-    printf("ok\n");
-    return 0;
+    return check_done("test_live_faults");
 }
