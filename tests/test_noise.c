@@ -6,6 +6,7 @@
  * MIT licence; see LICENSE.
  */
 #include "analysis.h"
+#include "hot.h"
 #include "lull_voice.h"
 
 #include <math.h>
@@ -228,12 +229,74 @@ static void test_long_brown(void)
     free(R);
 }
 
+/* n frames of pink noise with a gain that ramps from segment to segment,
+ * pulled in random pieces (split_rng). */
+static void render_ramped(double rate_hz, long n, float *L, float *R)
+{
+    void *st = malloc(vc->state_size);
+    const lull_voice_ctx ctx = { rate_hz, 1234 };
+    double from[2] = { 1.0, 0.25 }, to[2] = { 1.0, 0.25 };
+    vc->init(st, &ctx, from);
+    for (long t = 0; t < n; t += LULL_CONTROL_FRAMES) {
+        const int frames = n - t < LULL_CONTROL_FRAMES ? (int)(n - t) : LULL_CONTROL_FRAMES;
+        from[1] = to[1];
+        to[1] = (t / LULL_CONTROL_FRAMES) % 7 == 3 ? 0.8 : 0.25; /* some segments ramp */
+        vc->control(st, from, to, frames);
+        int done = 0;
+        while (done < frames) {
+            split_rng = split_rng * 1664525u + 1013904223u;
+            const int k = 1 + (int)((split_rng >> 16) % (uint32_t)(frames - done));
+            vc->process(st, L + t + done, R + t + done, k);
+            done += k;
+        }
+    }
+    free(st);
+}
+
+/* The AVX-512 pipeline (voices/noise.c, chosen at init where the CPU has
+ * it) gives the very samples of the portable cascade: LULL_CPU=baseline
+ * switches it off for the second render. */
+static void test_wide_path(void)
+{
+    if (!lull_use_avx512()) {
+        printf("wide path: this CPU has no AVX-512 (or LULL_CPU=baseline): only the portable path runs\n");
+        return;
+    }
+    const double rates[] = { 44100.0, 48000.0, 96000.0, 8000.0 };
+    for (size_t r = 0; r < sizeof rates / sizeof rates[0]; r++) {
+        const long n = (long)rates[r] * 20;
+        float *L[2], *R[2];
+        for (int w = 0; w < 2; w++) {
+            L[w] = calloc((size_t)n, sizeof(float));
+            R[w] = calloc((size_t)n, sizeof(float));
+            if (w == 1)
+                setenv("LULL_CPU", "baseline", 1);
+            render_ramped(rates[r], n, L[w], R[w]);
+            unsetenv("LULL_CPU");
+        }
+        long first = -1;
+        for (long i = 0; i < n && first < 0; i++)
+            if (memcmp(&L[0][i], &L[1][i], sizeof(float)) || memcmp(&R[0][i], &R[1][i], sizeof(float)))
+                first = i;
+        printf("wide path, pink at %.0f Hz, 20 s, ramps, random splits: %s", rates[r],
+               first < 0 ? "bit-identical to the portable path\n" : "DIFFERS");
+        if (first >= 0)
+            printf(" from frame %ld (%.9g vs %.9g)\n", first, L[0][first], L[1][first]);
+        CHECK(first < 0, "wide path at %.0f Hz", rates[r]);
+        for (int w = 0; w < 2; w++) {
+            free(L[w]);
+            free(R[w]);
+        }
+    }
+}
+
 int main(void)
 {
     const clock_t c0 = clock();
     test_class();
     test_determinism();
     test_gain_ramp();
+    test_wide_path();
     test_rate(48000.0, 60.0);
     test_rate(44100.0, 60.0);
     test_rate(96000.0, 60.0);

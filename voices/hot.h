@@ -26,4 +26,31 @@
 #define LULL_HOT_CLONES
 #endif
 
+/* AVX-512 code paths, for loops the AVX2 clone cannot restructure (a filter
+ * cascade run as one skewed vector, for example).  Unlike the clones they are
+ * chosen at a voice's init, by lull_use_avx512(), and each one must give the
+ * very samples of its portable twin: the same float operations in the same
+ * order, only laid out differently; a test renders both ways (LULL_CPU=
+ * baseline switches the wide paths off) and compares bit for bit.  GCC and
+ * Clang on x86-64; the sanitizer builds keep them (no ifunc involved).
+ * Valgrind hides AVX-512 from CPUID, so callgrind counts the portable path. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(LULL_NO_CLONES)
+#include <stdlib.h>
+#include <string.h>
+#define LULL_HAVE_AVX512 1
+#define LULL_AVX512 __attribute__((target("avx512f")))
+/* [NRT] (reads the environment): whether an AVX-512 path may run. */
+static inline int lull_use_avx512(void)
+{
+    const char *cpu = getenv("LULL_CPU");
+    if (cpu && !strcmp(cpu, "baseline"))
+        return 0;
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f");
+}
+#else
+#define LULL_HAVE_AVX512 0
+static inline int lull_use_avx512(void) { return 0; }
+#endif
+
 #endif
