@@ -210,12 +210,15 @@ int lull_engine_create_twin(const lull_script *s, const lull_engine_config *cfg,
 }
 
 /* Typical cost of a voice kind in ns per frame (lull-bench, mixer rows;
- * binaural and noise re-measured alone, best of 3000 short runs). */
+ * binaural and noise re-measured alone, best of 3000 short runs; noise as
+ * its AVX-512 pipeline runs, 5.8 without it: the table stays the same on
+ * every CPU, so the grouping, and with it the order of the mix's sums,
+ * does too). */
 double lull_voice_cost(const lull_voice_class *vc)
 {
     static const struct { const char *name; double ns; } costs[] = {
         { "binaural", 2.0 }, { "monaural", 8.6 }, { "isochronic", 9.2 }, { "pacer", 17.7 },
-        { "tone", 4.8 },     { "bell", 3.4 },     { "noise", 5.8 },      { "spin", 68.0 },
+        { "tone", 4.8 },     { "bell", 3.4 },     { "noise", 4.3 },      { "spin", 68.0 },
     };
     for (size_t k = 0; k < sizeof costs / sizeof costs[0]; k++)
         if (!strcmp(vc->kind, costs[k].name))
@@ -224,11 +227,13 @@ double lull_voice_cost(const lull_voice_class *vc)
 }
 
 /* What the engine that runs group 0 does besides its voices when a render
- * splits the work (split.c): events, master bus, live stage, the
- * true-peak limiter; in the units of lull_voice_cost.  Measured on the
- * tones60 render: main thread 11.6 ns/frame with pink noise (5.8) on it,
- * the helper 5.8 with the two binaurals (2 x 2.0) and its own mixing. */
-#define GROUP0_EXTRA_NS 4.5
+ * splits the work (split.c), beyond what the helper engine does besides
+ * its own: master bus, live stage, the true-peak limiter; in the units of
+ * lull_voice_cost.  Measured on the tones60 render (thread CPU, three runs
+ * each): with the two binaurals on the main thread and the pink noise
+ * alone on the helper, main 6.4 ns/frame (2 x 2.0 + 2.4), helper 5.5
+ * (4.3 + 1.2). */
+#define GROUP0_EXTRA_NS 1.0
 /* Up to this many voices every split is tried; more, a greedy one. */
 #define GROUP_EXACT_MAX 16
 
