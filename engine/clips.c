@@ -332,7 +332,11 @@ int lull_clips_duck(lull_engine *e, int64_t pos, int64_t end, const double **fro
          * same frame, same depth track: events re-anchor tracks at their
          * current value). */
         double g0 = d->end_frame == pos ? d->end_gain : duck_gain(e, d, l0, pos);
-        double g1 = duck_gain(e, d, l1, end);
+        /* A level that holds (fully down while the voice speaks) under a
+         * depth that rests gives the same gain at both ends: no pow. */
+        const lull_track *depth = &e->voices[d->voice].tracks[d->p_duck];
+        const int depth_rests = depth->len <= 0 || pos >= depth->start + depth->len;
+        double g1 = l1 == l0 && depth_rests ? g0 : duck_gain(e, d, l1, end);
         d->end_gain = g1;
         d->end_frame = end;
         for (int i = 0; i < e->n_voices; i++) {

@@ -89,13 +89,18 @@ typedef struct lull_eng_voice {
     int remote;                         /* offline split of a clip session (split.c): the
                                          * helper engine runs this voice ... */
     int remote_index;                   /* ... into its own planes of the handed-over chunk */
+    int64_t rest_from;                  /* every track is at rest from this frame on
+                                         * (process.c; valid once need_from is 0) */
+    int next_ctl;                       /* process.c's lists for the split role in force: */
+    int next_mix;                       /* the next voice this engine follows, the next
+                                         * one of the same group it mixes (-1: none) */
 } lull_eng_voice;
 
 /* Who runs which voices (process.c).  Offline renders may run group 1 on a
  * second engine in a second thread (render.c); the sums are the same. */
 typedef enum {
     LULL_SPLIT_NONE = 0,                /* both groups here (live, embedded) */
-    LULL_SPLIT_GROUP1,                  /* group 1 only; out gets its raw mix */
+    LULL_SPLIT_GROUP1,                  /* group 1 only; out gets its raw mix (two planes) */
     LULL_SPLIT_GROUP0,                  /* group 0 here; group 1's mix from ext_mix */
     /* Sessions with clips (the loader and the clip voices stay in one
      * engine): the helper runs the `remote` voices, each into planes of its
@@ -133,6 +138,10 @@ struct lull_engine {
     double master_cur, master_inc;      /* master ramp: value at seg_start, slope */
     double master_to;
     int need_from;                      /* recompute segment start values (after seek) */
+    int plan_role;                      /* split_role + 1 the voice lists were built for
+                                         * (0: not yet): */
+    int ctl_head;                       /* first voice whose parameters this engine follows */
+    int mix_head[2];                    /* first voice of each group this engine mixes */
 
     float mix_left[LULL_CONTROL_FRAMES];
     float mix_right[LULL_CONTROL_FRAMES];
@@ -144,10 +153,11 @@ struct lull_engine {
     float mix1_left[LULL_CONTROL_FRAMES];
     float mix1_right[LULL_CONTROL_FRAMES];
     lull_split_role split_role;         /* set before the first block, then fixed */
-    const float *ext_mix;               /* GROUP0: group 1's interleaved mix ... */
+    const float *ext_mix;               /* GROUP0: group 1's mix, a left and a right plane ... */
     int64_t ext_start;                  /* ... starting at this frame */
-    int64_t ext_stride;                 /* VOICES_*: frames per plane; voice j's left plane
-                                         * starts at 2*j*ext_stride, its right one after it */
+    int64_t ext_stride;                 /* frames per plane; GROUP*: the right plane starts at
+                                         * ext_stride; VOICES_*: voice j's left plane at
+                                         * 2*j*ext_stride, its right one after it */
     int twin;                           /* a split helper: clips for ducking only, no loader */
 
     lull_live live;                     /* commands, fades, status (live.c) */

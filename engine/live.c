@@ -340,6 +340,15 @@ static void publish(lull_engine *e, const float *out, int frames)
     lull_f32_store(&l->pub_peak_right, (float)l->meter_right);
 }
 
+/* tags[k] = p0 + k: the session frames the mixer just made, for the
+ * limiter.  Built twice (voices/hot.h): AVX2 adds four 64-bit lanes at a
+ * time, baseline SSE2 two. */
+LULL_HOT_CLONES static void fill_tags(int64_t *restrict tags, int64_t p0, int n)
+{
+    for (int k = 0; k < n; k++)
+        tags[k] = p0 + k;
+}
+
 /* The mixer and the live stage for `frames` frames, and the session frame
  * of each into tags: what the limiter takes in, delay_frames ahead of the
  * output. */
@@ -378,8 +387,7 @@ static int run(lull_engine *e, float *out, int frames, int64_t *tags)
         const double g1 = live_gain(l);
         const int64_t p0 = e->pos;
         live += lull_engine_process_core(e, out + 2 * done, (int)n, g0, (g1 - g0) / (double)n);
-        for (int k = 0; k < (int)n; k++)
-            tags[done + k] = p0 + k;
+        fill_tags(tags + done, p0, (int)n);
         done += (int)n;
         settle(e);
     }

@@ -83,10 +83,12 @@ static void apply_event(lull_engine *e, const lull_eng_event *ev, int64_t at)
      * amplitude (see lull_track). */
     const int is_gain = ev->voice < 0 || e->voices[ev->voice].gain_param[ev->param];
     *t = (lull_track){ now, ev->value, at, ev->dur_frames, (ev->declick || ev->amp_linear) && is_gain };
+    if (ev->voice >= 0 && ev->dur_frames > 0 && at + ev->dur_frames > e->voices[ev->voice].rest_from)
+        e->voices[ev->voice].rest_from = at + ev->dur_frames;
 }
 
 /* Whether this engine runs the voice (see lull_split_role). */
-static inline int runs_here(const lull_engine *e, const lull_eng_voice *v)
+static int runs_here(const lull_engine *e, const lull_eng_voice *v)
 {
     switch (e->split_role) {
     case LULL_SPLIT_GROUP0: return v->group == 0;
@@ -95,6 +97,29 @@ static inline int runs_here(const lull_engine *e, const lull_eng_voice *v)
     case LULL_SPLIT_VOICES_MAIN: return !v->remote;
     default: return 1;
     }
+}
+
+/* Link the voices this engine follows and mixes into lists, in index
+ * order, so segments do not test every voice's role.  Rebuilt whenever the
+ * split role changes (split.c sets the remote flags along with the role).
+ * A bounded loop over the voices, like a segment's. */
+static void plan(lull_engine *e)
+{
+    int *ctl = &e->ctl_head, *mix[2] = { &e->mix_head[0], &e->mix_head[1] };
+    for (int i = 0; i < e->n_voices; i++) {
+        lull_eng_voice *v = &e->voices[i];
+        v->next_ctl = v->next_mix = -1;
+        if (runs_here(e, v)) {
+            *ctl = i;
+            ctl = &v->next_ctl;
+        }
+        if (v->group == 0 || v->group == 1) {
+            *mix[v->group] = i;
+            mix[v->group] = &v->next_mix;
+        }
+    }
+    *ctl = *mix[0] = *mix[1] = -1;
+    e->plan_role = (int)e->split_role + 1;
 }
 
 /* Start a control segment at e->pos. */
@@ -116,34 +141,48 @@ static void begin_segment(lull_engine *e)
     const double *duck_from = NULL, *duck_to = NULL;
     const int ducking = e->clips && lull_clips_duck(e, pos, end, &duck_from, &duck_to);
 
-    for (int i = 0; i < e->n_voices; i++) {
+    for (int i = e->ctl_head; i >= 0; i = e->voices[i].next_ctl) {
         lull_eng_voice *v = &e->voices[i];
-        if (!runs_here(e, v))
-            continue; /* its parameters are followed where it runs */
         const int np = v->vc->n_params;
-        double from[LULL_MAX_PARAMS];
+        double from_buf[LULL_MAX_PARAMS], to_buf[LULL_MAX_PARAMS];
         /* A segment starts where the last one ended: an event at this frame
          * re-anchors its track at the current value, so the previous end
-         * value is still exact.  Only a seek needs a fresh evaluation. */
-        for (int p = 0; p < np; p++) {
-            from[p] = e->need_from ? voice_value(v, p, pos) : v->to[p];
-            const lull_track *t = &v->tracks[p];
-            /* Skip the dB conversion when the track is at rest. */
-            if (t->len <= 0 || pos >= t->start + t->len)
-                v->to[p] = e->need_from ? from[p] : v->to[p];
-            else
-                v->to[p] = voice_value(v, p, end);
+         * value is still exact.  Only a seek needs a fresh evaluation.  A
+         * voice whose tracks all rest (most segments of a session) ends
+         * where it starts: from and to are the last end values. */
+        const double *from = v->to, *to = v->to;
+        if (e->need_from) {
+            int64_t rest = 0;
+            for (int p = 0; p < np; p++) {
+                const lull_track *t = &v->tracks[p];
+                from_buf[p] = voice_value(v, p, pos);
+                /* Skip the dB conversion when the track is at rest. */
+                v->to[p] = t->len <= 0 || pos >= t->start + t->len ? from_buf[p] : voice_value(v, p, end);
+                if (t->len > 0 && t->start + t->len > rest)
+                    rest = t->start + t->len;
+            }
+            v->rest_from = rest;
+            from = from_buf;
+        } else if (pos < v->rest_from) {
+            for (int p = 0; p < np; p++) {
+                const lull_track *t = &v->tracks[p];
+                from_buf[p] = v->to[p];
+                if (t->len > 0 && pos < t->start + t->len)
+                    v->to[p] = voice_value(v, p, end);
+            }
+            from = from_buf;
         }
         const int g = v->gain_index;
         if (ducking && g >= 0 && (duck_from[i] != 1.0 || duck_to[i] != 1.0)) {
-            double to[LULL_MAX_PARAMS];
-            memcpy(to, v->to, sizeof to);
-            from[g] *= duck_from[i];
-            to[g] *= duck_to[i];
-            v->vc->control(v->state, from, to, len);
-        } else {
-            v->vc->control(v->state, from, v->to, len);
+            memcpy(to_buf, to, sizeof(double) * (size_t)np);
+            if (from != from_buf)
+                memcpy(from_buf, from, sizeof(double) * (size_t)np);
+            from_buf[g] *= duck_from[i];
+            to_buf[g] *= duck_to[i];
+            from = from_buf;
+            to = to_buf;
         }
+        v->vc->control(v->state, from, to, len);
     }
 
     double mfrom = e->need_from ? master_at(e, pos) : e->master_to;
@@ -173,6 +212,16 @@ LULL_HOT_CLONES static void master_block(lull_engine *e, float *o, int n, float 
     float *l = e->mix_left, *r = e->mix_right;
     if (g0 == 1.0f && gstep == 0.0f) {
         /* No live gain (a render, most of live play): x * m * 1 is x * m. */
+        if (n == LULL_CONTROL_FRAMES) {
+            /* A whole segment in one call (k0 is 0), the usual case: one
+             * pass with a fixed count, unrolled.  0 + k is k. */
+            for (int k = 0; k < LULL_CONTROL_FRAMES; k++) {
+                const float m = m0 + dm * (float)k;
+                o[2 * k] = l[k] * m;
+                o[2 * k + 1] = r[k] * m;
+            }
+            return;
+        }
         for (int k = 0; k < n; k++) {
             const float m = m0 + dm * (k0 + (float)k);
             l[k] = l[k] * m;
@@ -193,14 +242,36 @@ LULL_HOT_CLONES static void master_block(lull_engine *e, float *o, int n, float 
 }
 
 /* l += xl, r += xr over n frames (separate buffers: the loops vectorise;
- * built twice, voices/hot.h). */
+ * built twice, voices/hot.h).  A whole segment, the usual case, with a
+ * fixed count: unrolled, no remainder loops. */
 LULL_HOT_CLONES static void add_planes(float *restrict l, float *restrict r, const float *restrict xl,
                                        const float *restrict xr, int n)
 {
+    if (n == LULL_CONTROL_FRAMES) {
+        for (int k = 0; k < LULL_CONTROL_FRAMES; k++)
+            l[k] += xl[k];
+        for (int k = 0; k < LULL_CONTROL_FRAMES; k++)
+            r[k] += xr[k];
+        return;
+    }
     for (int k = 0; k < n; k++)
         l[k] += xl[k];
     for (int k = 0; k < n; k++)
         r[k] += xr[k];
+}
+
+/* Zero a plane's n frames: a few vector stores for a whole segment, a call
+ * otherwise.  In halves: GCC expands a constant 128-byte memset as `rep
+ * stos` (slow to start, about 25 instructions), a 64-byte one as four or
+ * eight plain stores. */
+static inline void zero_frames(float *x, int n)
+{
+    if (n == LULL_CONTROL_FRAMES) {
+        memset(x, 0, sizeof(float) * LULL_CONTROL_FRAMES / 2);
+        memset(x + LULL_CONTROL_FRAMES / 2, 0, sizeof(float) * LULL_CONTROL_FRAMES / 2);
+    } else {
+        memset(x, 0, sizeof(float) * (size_t)n);
+    }
 }
 
 /* Sum one group's voices into l, r in index order.  A voice the split
@@ -209,11 +280,10 @@ LULL_HOT_CLONES static void add_planes(float *restrict l, float *restrict r, con
  * float operation (the running sum starts at +0 and is never -0). */
 static void mix_group(lull_engine *e, int group, float *l, float *r, int n)
 {
-    for (int i = 0; i < e->n_voices; i++) {
+    const int from_planes = e->split_role == LULL_SPLIT_VOICES_MAIN;
+    for (int i = e->mix_head[group]; i >= 0; i = e->voices[i].next_mix) {
         const lull_eng_voice *v = &e->voices[i];
-        if (v->group != group)
-            continue;
-        if (e->split_role == LULL_SPLIT_VOICES_MAIN && v->remote) {
+        if (from_planes && v->remote) {
             const float *xl = e->ext_mix + (size_t)(2 * v->remote_index) * (size_t)e->ext_stride +
                               (e->pos - e->ext_start);
             add_planes(l, r, xl, xl + e->ext_stride, n);
@@ -228,21 +298,16 @@ static void add_group1(lull_engine *e, int n)
 {
     float *l = e->mix_left, *r = e->mix_right;
     if (e->split_role == LULL_SPLIT_GROUP0) {
-        const float *x = e->ext_mix + 2 * (e->pos - e->ext_start);
-        for (int k = 0; k < n; k++) {
-            l[k] += x[2 * k];
-            r[k] += x[2 * k + 1];
-        }
+        const float *xl = e->ext_mix + (e->pos - e->ext_start);
+        add_planes(l, r, xl, xl + e->ext_stride, n);
         return;
     }
     float *l1 = e->mix1_left, *r1 = e->mix1_right;
-    memset(l1, 0, sizeof(float) * (size_t)n);
-    memset(r1, 0, sizeof(float) * (size_t)n);
+    /* The whole buffers (n <= LULL_CONTROL_FRAMES): a few stores, no call. */
+    zero_frames(l1, LULL_CONTROL_FRAMES);
+    zero_frames(r1, LULL_CONTROL_FRAMES);
     mix_group(e, 1, l1, r1, n);
-    for (int k = 0; k < n; k++) {
-        l[k] += l1[k];
-        r[k] += r1[k];
-    }
+    add_planes(l, r, l1, r1, n);
 }
 
 int lull_engine_process_core(lull_engine *e, float *out, int frames, double gain_from,
@@ -255,11 +320,15 @@ int lull_engine_process_core(lull_engine *e, float *out, int frames, double gain
     const unsigned int saved_csr = _mm_getcsr();
     _mm_setcsr(saved_csr | 0x8040u);
 #endif
+    if (e->plan_role != (int)e->split_role + 1)
+        plan(e);
     int done = 0;
     int live = 0;
     while (done < frames) {
         if (e->pos >= e->length_frames) {
-            if (e->split_role != LULL_SPLIT_VOICES_HELPER) /* planes: nobody reads past the end */
+            /* A helper's planes: nobody reads past the end. */
+            const int planes = e->split_role == LULL_SPLIT_VOICES_HELPER || e->split_role == LULL_SPLIT_GROUP1;
+            if (!planes)
                 memset(out + 2 * done, 0, sizeof(float) * 2 * (size_t)(frames - done));
             break;
         }
@@ -279,14 +348,12 @@ int lull_engine_process_core(lull_engine *e, float *out, int frames, double gain
         if (e->split_role == LULL_SPLIT_VOICES_HELPER) {
             /* An offline helper of a clip session: each remote voice into
              * its own planes (from zero), no master bus. */
-            for (int i = 0; i < e->n_voices; i++) {
+            for (int i = e->ctl_head; i >= 0; i = e->voices[i].next_ctl) {
                 lull_eng_voice *v = &e->voices[i];
-                if (!v->remote)
-                    continue;
                 float *l = out + (size_t)(2 * v->remote_index) * (size_t)e->ext_stride + done;
                 float *r = l + e->ext_stride;
-                memset(l, 0, sizeof(float) * (size_t)n);
-                memset(r, 0, sizeof(float) * (size_t)n);
+                zero_frames(l, n);
+                zero_frames(r, n);
                 v->vc->process(v->state, l, r, n);
             }
             e->pos += n;
@@ -294,20 +361,20 @@ int lull_engine_process_core(lull_engine *e, float *out, int frames, double gain
             live += n;
             continue;
         }
-        memset(e->mix_left, 0, sizeof(float) * (size_t)n);
-        memset(e->mix_right, 0, sizeof(float) * (size_t)n);
         if (e->split_role == LULL_SPLIT_GROUP1) {
-            /* An offline helper: group 1's raw mix, no master bus. */
-            mix_group(e, 1, e->mix_left, e->mix_right, n);
-            for (int k = 0; k < n; k++) {
-                out[2 * (done + k)] = e->mix_left[k];
-                out[2 * (done + k) + 1] = e->mix_right[k];
-            }
+            /* An offline helper: group 1's raw mix into two planes (from
+             * zero, as mix1 would be), no master bus. */
+            float *l = out + done, *r = out + e->ext_stride + done;
+            zero_frames(l, n);
+            zero_frames(r, n);
+            mix_group(e, 1, l, r, n);
             e->pos += n;
             done += n;
             live += n;
             continue;
         }
+        zero_frames(e->mix_left, LULL_CONTROL_FRAMES);
+        zero_frames(e->mix_right, LULL_CONTROL_FRAMES);
         mix_group(e, 0, e->mix_left, e->mix_right, n);
         if (e->n_group1)
             add_group1(e, n);

@@ -128,7 +128,7 @@ lull_split *lull_split_start(lull_engine *e, const lull_script *s, const lull_en
         return NULL;
     lull_split *sp = calloc(1, sizeof *sp);
     const int extra = lull_engine_lookahead_frames(e);
-    /* One interleaved group mix, or two planes per remote voice. */
+    /* Two planes: group 1's mix, or each remote voice's. */
     const size_t slot_floats = 2 * (size_t)(chunk_frames + extra) * (size_t)(by_voice ? n_remote : 1);
     float *mem = malloc(sizeof(float) * slot_floats * SPLIT_NBUF);
     const int made = sp && mem &&
@@ -147,8 +147,8 @@ lull_split *lull_split_start(lull_engine *e, const lull_script *s, const lull_en
             sp->helper->voices[i].remote = e->voices[i].remote;
             sp->helper->voices[i].remote_index = e->voices[i].remote_index;
         }
-        e->ext_stride = sp->helper->ext_stride = chunk_frames + extra;
     }
+    e->ext_stride = sp->helper->ext_stride = chunk_frames + extra;
     sp->helper->split_role = by_voice ? LULL_SPLIT_VOICES_HELPER : LULL_SPLIT_GROUP1;
     sp->chunk_frames = chunk_frames;
     sp->first_extra = extra;
