@@ -91,6 +91,9 @@ typedef struct lull_eng_voice {
     int remote_index;                   /* ... into its own planes of the handed-over chunk */
     int64_t rest_from;                  /* every track is at rest from this frame on
                                          * (process.c; valid once need_from is 0) */
+    int holds;                          /* its kind holds a finished at-rest segment (process.c) */
+    int held;                           /* the last control() was (to, to) with no duck, so
+                                         * process() holds without another while nothing moves */
     int next_ctl;                       /* process.c's lists for the split role in force: */
     int next_mix;                       /* the next voice this engine follows, the next
                                          * one of the same group it mixes (-1: none) */
@@ -142,6 +145,8 @@ struct lull_engine {
                                          * (0: not yet): */
     int ctl_head;                       /* first voice whose parameters this engine follows */
     int mix_head[2];                    /* first voice of each group this engine mixes */
+    int hold_off;                       /* tests: call control() every segment (same output) */
+    int64_t held_segments;              /* segments a voice held without control() (tests) */
 
     float mix_left[LULL_CONTROL_FRAMES];
     float mix_right[LULL_CONTROL_FRAMES];

@@ -99,6 +99,17 @@ static int runs_here(const lull_engine *e, const lull_eng_voice *v)
     }
 }
 
+/* Voice kinds whose process(), after a control(x, x, n) segment it has
+ * finished, goes on producing exactly what further control(x, x, m) calls
+ * would make it produce when no control() comes (voices/binaural.c and
+ * voices/clip.c keep their held values and say so; test_control_skip
+ * renders with and without the skip and compares bit for bit).  For them
+ * the mixer skips control() while nothing moves. */
+static int holds_at_rest(const lull_voice_class *vc)
+{
+    return vc == &lull_voice_binaural || vc == &lull_voice_clip;
+}
+
 /* Link the voices this engine follows and mixes into lists, in index
  * order, so segments do not test every voice's role.  Rebuilt whenever the
  * split role changes (split.c sets the remote flags along with the role).
@@ -109,6 +120,8 @@ static void plan(lull_engine *e)
     for (int i = 0; i < e->n_voices; i++) {
         lull_eng_voice *v = &e->voices[i];
         v->next_ctl = v->next_mix = -1;
+        v->holds = holds_at_rest(v->vc);
+        v->held = 0;
         if (runs_here(e, v)) {
             *ctl = i;
             ctl = &v->next_ctl;
@@ -141,16 +154,32 @@ static void begin_segment(lull_engine *e)
     const double *duck_from = NULL, *duck_to = NULL;
     const int ducking = e->clips && lull_clips_duck(e, pos, end, &duck_from, &duck_to);
 
+    /* Any event now (a play, a stop, a parameter) and every voice gets its
+     * control() call. */
+    const int may_hold = !e->need_from && e->next_event == first_event && !e->hold_off;
     for (int i = e->ctl_head; i >= 0; i = e->voices[i].next_ctl) {
         lull_eng_voice *v = &e->voices[i];
         const int np = v->vc->n_params;
+        const int g = v->gain_index;
+        const int ducked = ducking && g >= 0 && (duck_from[i] != 1.0 || duck_to[i] != 1.0);
         double from_buf[LULL_MAX_PARAMS], to_buf[LULL_MAX_PARAMS];
         /* A segment starts where the last one ended: an event at this frame
          * re-anchors its track at the current value, so the previous end
          * value is still exact.  Only a seek needs a fresh evaluation.  A
          * voice whose tracks all rest (most segments of a session) ends
-         * where it starts: from and to are the last end values. */
+         * where it starts: from and to are the last end values, and a voice
+         * that holds them already needs no call at all. */
         const double *from = v->to, *to = v->to;
+        if (!e->need_from && pos >= v->rest_from && !ducked) {
+            if (v->held && may_hold) {
+                e->held_segments++;
+                continue;
+            }
+            v->vc->control(v->state, from, to, len);
+            v->held = v->holds;
+            continue;
+        }
+        v->held = 0;
         if (e->need_from) {
             int64_t rest = 0;
             for (int p = 0; p < np; p++) {
@@ -172,8 +201,7 @@ static void begin_segment(lull_engine *e)
             }
             from = from_buf;
         }
-        const int g = v->gain_index;
-        if (ducking && g >= 0 && (duck_from[i] != 1.0 || duck_to[i] != 1.0)) {
+        if (ducked) {
             memcpy(to_buf, to, sizeof(double) * (size_t)np);
             if (from != from_buf)
                 memcpy(from_buf, from, sizeof(double) * (size_t)np);

@@ -168,8 +168,10 @@ static void binaural_process(void *state, float *left, float *right, int frames)
         st->gain_slope = 0.0;
     }
 
-    /* Hold part: only reached if the host processes past a segment without
-     * a new control call; keep the end values steady. */
+    /* Hold part: past a segment without a new control call (the mixer
+     * leaves control out while nothing moves: engine/process.c,
+     * holds_at_rest); keep the end values steady, exactly as a
+     * control(to, to) segment would play them. */
     while (i < frames) {
         int n = frames - i > LULL_CONTROL_FRAMES ? LULL_CONTROL_FRAMES : frames - i;
         binaural_run(st, left + i, right + i, n, 0);

@@ -189,6 +189,15 @@ LULL_HOT_CLONES static void play_some(clip_state *st, clip_player *p, float *lef
         p->active = 0;
 }
 
+/* The ramp's place after n more frames.  Past the segment's end it stays
+ * there: every frame plays gain_to, as it would after a control(to, to),
+ * which the mixer leaves out while nothing moves (engine/process.c), for
+ * hours if need be. */
+static int advance(int seg_pos, int n, int seg_frames)
+{
+    return seg_pos + n < seg_frames ? seg_pos + n : seg_frames;
+}
+
 /* [RT] (built twice, for AVX2 and the baseline: hot.h) */
 LULL_HOT_CLONES static void clip_process(void *state, float *left, float *right, int frames)
 {
@@ -196,7 +205,7 @@ LULL_HOT_CLONES static void clip_process(void *state, float *left, float *right,
     if (!st->old.active && !st->cur.active) {
         /* Nothing playing (a narration voice, most of a session): only the
          * gain ramp's place moves on. */
-        st->seg_pos += frames;
+        st->seg_pos = advance(st->seg_pos, frames, st->seg_frames);
         return;
     }
     while (frames > 0) {
@@ -220,7 +229,7 @@ LULL_HOT_CLONES static void clip_process(void *state, float *left, float *right,
         const float to = (float)st->gain_to;
         for (int k = ramp; k < n; k++)
             st->gain[k] = to;
-        st->seg_pos += n;
+        st->seg_pos = advance(seg_pos, n, st->seg_frames);
         play_some(st, &st->old, left, right, n);
         play_some(st, &st->cur, left, right, n);
         left += n;
