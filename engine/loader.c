@@ -769,6 +769,24 @@ lull_stream *lull_loader_stream(lull_loader *L, int slot)
     return L && slot >= 0 && slot < L->n_slots ? &L->slots[slot] : NULL;
 }
 
+const float *lull_stream_peek(lull_stream *st, uint64_t tag, int64_t at, int n)
+{
+    /* Acquire: w, r and the ring belong to this play once the tag says so. */
+    if (!st || atomic_load_explicit(&st->tag, memory_order_acquire) != tag)
+        return NULL;
+    /* Acquire: frames before w are in the ring. */
+    if (atomic_load_explicit(&st->w, memory_order_acquire) - at < n)
+        return NULL;
+    const int64_t i0 = at & (st->cap - 1);
+    return st->cap - i0 >= n ? st->ring + 2 * i0 : NULL;
+}
+
+void lull_stream_release(lull_stream *st, int64_t upto)
+{
+    /* Release: done reading; the loader may overwrite these frames. */
+    atomic_store_explicit(&st->r, upto, memory_order_release);
+}
+
 int lull_stream_read(lull_stream *st, uint64_t tag, int64_t at, float *lr, int n, int *in_gap)
 {
     int have = 0;

@@ -101,6 +101,14 @@ int64_t lull_loader_wait(lull_loader *L, uint32_t epoch, int64_t pos, int want);
  * Returns the number of missing frames.  [RT] */
 int lull_stream_read(lull_stream *st, uint64_t tag, int64_t at, float *lr, int n, int *in_gap);
 
+/* The usual case without the copy: when clip frames [at, at + n) of the
+ * play tagged `tag` are all decoded and lie in one piece of the ring, where
+ * they are (interleaved stereo); NULL otherwise (then lull_stream_read).
+ * They stay there until lull_stream_release(st, at + n), which the reader
+ * calls as soon as it has used them.  [RT] */
+const float *lull_stream_peek(lull_stream *st, uint64_t tag, int64_t at, int n);
+void lull_stream_release(lull_stream *st, int64_t upto);
+
 void lull_loader_stats(const lull_loader *L, lull_clip_stats *out);  /* [ANY] */
 
 /* For tests only (test_clips): the memory loop caches may use, read when a
