@@ -54,6 +54,8 @@ struct lull_clips {
     duck *ducks;
     int n_ducks;
     double *mul_from, *mul_to; /* per voice, this segment */
+    int64_t quiet_until;  /* nobody speaks and every level rests at 0 before this
+                           * frame (processing thread) */
     int64_t declick_frames;
 };
 
@@ -305,19 +307,25 @@ static int speaking_at(duck *d, int64_t pos)
 int lull_clips_duck(lull_engine *e, int64_t pos, int64_t end, const double **from, const double **to)
 {
     lull_clips *c = e->clips;
-    if (!c || c->n_ducks == 0)
+    if (!c || c->n_ducks == 0 || pos < c->quiet_until)
         return 0;
     /* Most of a session nobody speaks and every level rests at 0: the
-     * multipliers would all be 1, which is the same as no ducking. */
+     * multipliers would all be 1, which is the same as no ducking.  That
+     * lasts until the next speaking stretch starts (levels only move while
+     * somebody speaks or after), so later segments before it skip the test. */
     int quiet = 1;
+    int64_t next = INT64_MAX;
     for (int k = 0; k < c->n_ducks; k++) {
         duck *d = &c->ducks[k];
         if (speaking_at(d, pos) || d->level > 0.0)
             quiet = 0;
+        else if (d->cur < d->n_iv && d->iv[2 * d->cur] < next)
+            next = d->iv[2 * d->cur];
     }
     if (quiet) {
         for (int k = 0; k < c->n_ducks; k++)
             c->ducks[k].end_frame = -1;
+        c->quiet_until = next;
         return 0;
     }
     for (int i = 0; i < e->n_voices; i++)
@@ -357,6 +365,7 @@ void lull_clips_seek(lull_engine *e, int64_t frame)
     if (!c)
         return;
     c->epoch++;
+    c->quiet_until = INT64_MIN;
     if (c->loader)
         lull_loader_seek(c->loader, c->epoch, frame);
     e->clip_ready = 0;
