@@ -92,6 +92,8 @@ typedef struct noise_state {
     int wide;                           /* the AVX-512 pipeline runs (init) */
     double wide_m[2 * NOISE_WIDE_SECTIONS]; /* its state, lane order */
     double wide_y[2 * NOISE_WIDE_SECTIONS];
+    double wide_carry[2];               /* a drawn frame not used yet */
+    int wide_have_carry;
     /* Its coefficients, lane 2k + e for section k and ear e. */
     double wide_pole[2 * NOISE_WIDE_SECTIONS];
     double wide_pz[2 * NOISE_WIDE_SECTIONS];
@@ -112,7 +114,7 @@ static const lull_param_desc noise_params[P_COUNT] = {
 
 static inline void take_white(noise_state *st, double *x, int n);
 #if LULL_HAVE_AVX512
-static void cascade8_prime(noise_state *st, const double *white);
+static void wide_prime(noise_state *st);
 #endif
 
 static void noise_init(void *state, const lull_voice_ctx *ctx, const double *values)
@@ -139,11 +141,8 @@ static void noise_init(void *state, const lull_voice_ctx *ctx, const double *val
             st->wide_pz[2 * k + e] = st->filter.pole[k] - st->filter.zero[k];
         }
 #if LULL_HAVE_AVX512
-    if (st->wide) {
-        double first[2 * (NOISE_WIDE_SECTIONS - 1)];
-        take_white(st, first, NOISE_WIDE_SECTIONS - 1);
-        cascade8_prime(st, first);
-    }
+    if (st->wide)
+        wide_prime(st);
 #endif
     const double g = values[P_GAIN];
     st->gain_from = st->gain_to = isfinite(g) ? g : 0.0;
@@ -295,10 +294,11 @@ cascade_block(noise_v2d *mem, const noise_v2d *pole, const noise_v2d *pz, const 
  * Its state is wide_m (section memories) and wide_y (the values in flight),
  * in lane order. */
 
-/* One step: white frame w enters, returns the finished frame's lanes. */
-#define NOISE_SKEW_STEP(W_PAIR)                                                                         \
+/* One step: the white pair W (a __m128d: left, right) enters; y_hi's
+ * lanes 6 and 7 then hold the frame that leaves. */
+#define NOISE_SKEW_STEP(W)                                                                              \
     do {                                                                                                \
-        const __m512d w_ = _mm512_castps_pd(_mm512_broadcast_f32x4(_mm_loadu_ps((const float *)(W_PAIR)))); \
+        const __m512d w_ = _mm512_castps_pd(_mm512_broadcast_f32x4(_mm_castpd_ps(W)));                  \
         x_lo = _mm512_castsi512_pd(_mm512_alignr_epi64(_mm512_castpd_si512(y_lo), _mm512_castpd_si512(w_), 6)); \
         x_hi = _mm512_castsi512_pd(_mm512_alignr_epi64(_mm512_castpd_si512(y_hi), _mm512_castpd_si512(y_lo), 6)); \
         y_lo = _mm512_add_pd(x_lo, m_lo);                                                               \
@@ -307,48 +307,114 @@ cascade_block(noise_v2d *mem, const noise_v2d *pole, const noise_v2d *pz, const 
         nm_hi = _mm512_add_pd(_mm512_mul_pd(p_hi, m_hi), _mm512_mul_pd(pz_hi, x_hi));                   \
     } while (0)
 
-/* [RT] n frames: the white numbers of xy (interleaved) enter the pipeline,
- * and the frames that leave it go straight into the mix with the gain ramp,
- * exactly as the portable path's gain loop does it (g = g0 + dg * (p0 + j)
- * in double, the product rounded to float, added): that work fills the
- * slots the pipeline's dependency chain leaves idle. */
-LULL_AVX512 __attribute__((noinline)) static void cascade8_pipe_mix(noise_state *st, const double *xy, int n,
-                                                                    float *l, float *r, double g0, double dg,
-                                                                    double p0)
+/* The white numbers of two frames (lanes 0, 1: the first; 2, 3: the next),
+ * drawn as refill_white draws them: one xoshiro128+ step of the four lanes,
+ * the top 24 bits, ((double)u + 0.5) * 2^-23 - 1.  The wide path draws them
+ * inside its loop (their own dependency chain runs beside the filter's). */
+static inline __attribute__((always_inline)) LULL_AVX512 __m256d wide_draw(noise_u32x4 *s0, noise_u32x4 *s1,
+                                                                           noise_u32x4 *s2, noise_u32x4 *s3)
+{
+    const noise_u32x4 result = *s0 + *s3;
+    const noise_u32x4 t = *s1 << 9;
+    *s2 ^= *s0;
+    *s3 ^= *s1;
+    *s1 ^= *s2;
+    *s0 ^= *s3;
+    *s2 ^= t;
+    *s3 = (*s3 << 11) | (*s3 >> 21);
+    const noise_u32x4 top = result >> 8;
+    __m128i ti;
+    memcpy(&ti, &top, sizeof ti);
+    const __m256d d = _mm256_cvtepi32_pd(ti);
+    return _mm256_sub_pd(_mm256_mul_pd(_mm256_add_pd(d, _mm256_set1_pd(0.5)), _mm256_set1_pd(0x1p-23)),
+                         _mm256_set1_pd(1.0));
+}
+
+/* [RT] n frames: white numbers drawn as they are needed enter the
+ * pipeline (a frame's worth left over from the last draw waits in
+ * wide_carry), and the frames that leave it go straight into the mix with
+ * the gain ramp, exactly as the portable path's gain loop does it
+ * (g = g0 + dg * (p0 + j) in double, the product rounded to float, added).
+ * The drawing and the mixing fill the slots the filter's dependency chain
+ * leaves idle. */
+#define NOISE_WIDE_FRAME(W)                                                                             \
+    do {                                                                                                \
+        NOISE_SKEW_STEP(W);                                                                             \
+        m_lo = nm_lo;                                                                                   \
+        m_hi = nm_hi;                                                                                   \
+        const __m128d lr_ = _mm_castps_pd(_mm512_extractf32x4_ps(_mm512_castpd_ps(y_hi), 3));          \
+        const double g_ = g0 + dg * (p0 + (double)j);                                                   \
+        const __m128 f_ = _mm_cvtpd_ps(_mm_mul_pd(lr_, _mm_set1_pd(g_)));                               \
+        l[j] += _mm_cvtss_f32(f_);                                                                      \
+        r[j] += _mm_cvtss_f32(_mm_movehdup_ps(f_));                                                     \
+    } while (0)
+
+LULL_AVX512 __attribute__((noinline)) static void wide_run(noise_state *st, int n, float *l, float *r, double g0,
+                                                           double dg, double p0)
 {
     __m512d m_lo = _mm512_loadu_pd(st->wide_m), m_hi = _mm512_loadu_pd(st->wide_m + 8);
     __m512d y_lo = _mm512_loadu_pd(st->wide_y), y_hi = _mm512_loadu_pd(st->wide_y + 8);
     const __m512d p_lo = _mm512_loadu_pd(st->wide_pole), p_hi = _mm512_loadu_pd(st->wide_pole + 8);
     const __m512d pz_lo = _mm512_loadu_pd(st->wide_pz), pz_hi = _mm512_loadu_pd(st->wide_pz + 8);
     __m512d x_lo, x_hi, nm_lo, nm_hi;
-    for (int j = 0; j < n; j++) {
-        NOISE_SKEW_STEP(xy + 2 * j);
-        m_lo = nm_lo;
-        m_hi = nm_hi;
-        /* the last section's lanes (6, 7 of the high half): a finished frame */
-        const __m128d lr = _mm_castps_pd(_mm512_extractf32x4_ps(_mm512_castpd_ps(y_hi), 3));
-        const double g = g0 + dg * (p0 + (double)j);
-        const __m128 f = _mm_cvtpd_ps(_mm_mul_pd(lr, _mm_set1_pd(g)));
-        l[j] += _mm_cvtss_f32(f);
-        r[j] += _mm_cvtss_f32(_mm_movehdup_ps(f));
+    noise_u32x4 s0, s1, s2, s3;
+    memcpy(&s0, st->rng[0], 16);
+    memcpy(&s1, st->rng[1], 16);
+    memcpy(&s2, st->rng[2], 16);
+    memcpy(&s3, st->rng[3], 16);
+    int j = 0;
+    if (st->wide_have_carry && n > 0) {
+        const __m128d w = _mm_loadu_pd(st->wide_carry);
+        NOISE_WIDE_FRAME(w);
+        st->wide_have_carry = 0;
+        j = 1;
     }
+    for (; j + 1 < n; j += 2) {
+        const __m256d d = wide_draw(&s0, &s1, &s2, &s3);
+        const __m128d w0 = _mm256_castpd256_pd128(d), w1 = _mm256_extractf128_pd(d, 1);
+        NOISE_WIDE_FRAME(w0);
+        j++;
+        NOISE_WIDE_FRAME(w1);
+        j--;
+    }
+    if (j < n) {
+        const __m256d d = wide_draw(&s0, &s1, &s2, &s3);
+        const __m128d w0 = _mm256_castpd256_pd128(d);
+        NOISE_WIDE_FRAME(w0);
+        _mm_storeu_pd(st->wide_carry, _mm256_extractf128_pd(d, 1));
+        st->wide_have_carry = 1;
+    }
+    memcpy(st->rng[0], &s0, 16);
+    memcpy(st->rng[1], &s1, 16);
+    memcpy(st->rng[2], &s2, 16);
+    memcpy(st->rng[3], &s3, 16);
     _mm512_storeu_pd(st->wide_m, m_lo);
     _mm512_storeu_pd(st->wide_m + 8, m_hi);
     _mm512_storeu_pd(st->wide_y, y_lo);
     _mm512_storeu_pd(st->wide_y + 8, y_hi);
 }
 
-/* [NRT] Fill the empty pipeline with white frames 0..6: at step s only
- * sections k <= s have a frame (s - k); the others keep their zero state. */
-LULL_AVX512 static void cascade8_prime(noise_state *st, const double *white)
+/* [NRT] Fill the empty pipeline with white frames 0..6 (drawn as above,
+ * the eighth waiting in wide_carry): at step s only sections k <= s have a
+ * frame (s - k); the others keep their zero state. */
+LULL_AVX512 static void wide_prime(noise_state *st)
 {
     __m512d m_lo = _mm512_setzero_pd(), m_hi = _mm512_setzero_pd();
     __m512d y_lo = _mm512_setzero_pd(), y_hi = _mm512_setzero_pd();
     const __m512d p_lo = _mm512_loadu_pd(st->wide_pole), p_hi = _mm512_loadu_pd(st->wide_pole + 8);
     const __m512d pz_lo = _mm512_loadu_pd(st->wide_pz), pz_hi = _mm512_loadu_pd(st->wide_pz + 8);
     __m512d x_lo, x_hi, nm_lo, nm_hi;
+    noise_u32x4 s0, s1, s2, s3;
+    memcpy(&s0, st->rng[0], 16);
+    memcpy(&s1, st->rng[1], 16);
+    memcpy(&s2, st->rng[2], 16);
+    memcpy(&s3, st->rng[3], 16);
+    double white[2 * (NOISE_WIDE_SECTIONS + 1)];
+    for (int f = 0; f < NOISE_WIDE_SECTIONS; f += 2)
+        _mm256_storeu_pd(white + 2 * f, wide_draw(&s0, &s1, &s2, &s3));
     for (int s = 0; s < NOISE_WIDE_SECTIONS - 1; s++) {
-        NOISE_SKEW_STEP(white + 2 * s);
+        const __m128d w = _mm_loadu_pd(white + 2 * s);
+        NOISE_SKEW_STEP(w);
         /* lanes 0 .. 2s+1 (sections 0..s) are live */
         const unsigned live = (4u << (2 * s)) - 1u;
         m_lo = _mm512_mask_mov_pd(m_lo, (__mmask8)(live & 0xFFu), nm_lo);
@@ -358,6 +424,13 @@ LULL_AVX512 static void cascade8_prime(noise_state *st, const double *white)
     }
     (void)x_lo;
     (void)x_hi;
+    st->wide_carry[0] = white[2 * (NOISE_WIDE_SECTIONS - 1)];
+    st->wide_carry[1] = white[2 * (NOISE_WIDE_SECTIONS - 1) + 1];
+    st->wide_have_carry = 1;
+    memcpy(st->rng[0], &s0, 16);
+    memcpy(st->rng[1], &s1, 16);
+    memcpy(st->rng[2], &s2, 16);
+    memcpy(st->rng[3], &s3, 16);
     _mm512_storeu_pd(st->wide_m, m_lo);
     _mm512_storeu_pd(st->wide_m + 8, m_hi);
     _mm512_storeu_pd(st->wide_y, y_lo);
@@ -388,7 +461,6 @@ static inline __attribute__((always_inline)) void noise_run(noise_state *st, flo
             n = LULL_CONTROL_FRAMES;
         if (ramping && n > st->seg_frames - st->seg_pos)
             n = st->seg_frames - st->seg_pos;
-        take_white(st, xy, n);
         const double scale = st->filter.scale;
         const double g0 = (ramping ? st->gain_from : st->gain_to) * scale;
         const double dg = (ramping ? st->gain_slope : 0.0) * scale;
@@ -396,13 +468,14 @@ static inline __attribute__((always_inline)) void noise_run(noise_state *st, flo
         float *l = left + i, *r = right + i;
 #if LULL_HAVE_AVX512
         if (wide) {
-            cascade8_pipe_mix(st, xy, n, l, r, g0, dg, p0);
+            wide_run(st, n, l, r, g0, dg, p0);
             if (ramping)
                 st->seg_pos += n;
             i += n;
             continue;
         }
 #endif
+        take_white(st, xy, n);
         switch (ns) {
 #define NOISE_CASE(K) \
     case K: cascade_block(mem, pole, pz, K, xy, n); break;
