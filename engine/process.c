@@ -101,13 +101,13 @@ static int runs_here(const lull_engine *e, const lull_eng_voice *v)
 
 /* Voice kinds whose process(), after a control(x, x, n) segment it has
  * finished, goes on producing exactly what further control(x, x, m) calls
- * would make it produce when no control() comes (voices/binaural.c and
- * voices/clip.c keep their held values and say so; test_control_skip
- * renders with and without the skip and compares bit for bit).  For them
- * the mixer skips control() while nothing moves. */
+ * would make it produce when no control() comes (voices/binaural.c,
+ * voices/clip.c and voices/noise.c keep their held values and say so;
+ * test_control_skip renders with and without the skip and compares bit for
+ * bit).  For them the mixer skips control() while nothing moves. */
 static int holds_at_rest(const lull_voice_class *vc)
 {
-    return vc == &lull_voice_binaural || vc == &lull_voice_clip;
+    return vc == &lull_voice_binaural || vc == &lull_voice_clip || vc == &lull_voice_noise;
 }
 
 /* Link the voices this engine follows and mixes into lists, in index

@@ -1,6 +1,6 @@
 /*
  * test_control_skip.c - the mixer leaves out control() calls for voices
- * that hold (engine/process.c holds_at_rest: binaural, clip) while none of
+ * that hold (engine/process.c holds_at_rest: binaural, clip, noise) while none of
  * their parameters moves, and that must not change a sample.  The same
  * sessions are pulled through lull_engine_process twice, in the same random
  * block sizes, once with the skip and once with control() every segment
@@ -32,7 +32,9 @@ static const char *script_text =
     "0:04 guide play \"speech.wav\" fade=0.1s\n"
     "0:04.5 guide stop over 0.2s\n"
     "0:05.2 drone gain=-24dB over 0.4s\n"
+    "0:05.5 hiss gain=-22dB over 0.4s\n"
     "0:06 guide play \"speech.wav\"\n"
+    "0:07 hiss gain=-28dB\n"
     "0:09 master fade-out 1s\n"
     "0:10 end\n";
 

@@ -454,7 +454,11 @@ static inline __attribute__((always_inline)) void noise_run(noise_state *st, flo
     double xy[2 * LULL_CONTROL_FRAMES] __attribute__((aligned(16)));
     int i = 0;
     while (i < frames) {
-        /* Ramp (inside the segment) or hold (past it), a block at a time. */
+        /* Ramp (inside the segment) or hold (past it), a block at a time.
+         * Holding gives exactly what control(x, x) segments would (gain x,
+         * slope 0: g0 + 0 * (...) is g0), so the mixer leaves out control()
+         * while nothing moves (process.c holds_at_rest); sanitize() then
+         * waits for the next segment that moves. */
         const int ramping = st->seg_pos < st->seg_frames;
         int n = frames - i;
         if (n > LULL_CONTROL_FRAMES)
