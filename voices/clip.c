@@ -157,9 +157,39 @@ static void clip_event(void *state, const lull_voice_event *ev)
     }
 }
 
-/* Add up to n frames of one player, scaled by gain[] (the voice gain).
- * Built twice (hot.h). */
-LULL_HOT_CLONES static void play_some(clip_state *st, clip_player *p, float *left, float *right, int n)
+/* left += x.left * gl * g, right += x.right * gr * g, the voice gain g
+ * one value (flat) or one per frame.  Separate pointers (the mix, the
+ * loader's ring or our copy, the gain array never overlap), and a whole
+ * segment with a fixed count: unrolled, no alias checks, no remainder. */
+static inline void add_flat(float *restrict left, float *restrict right, const float *restrict x, float gl,
+                            float gr, float g, int n)
+{
+    if (n == LULL_CONTROL_FRAMES) {
+        for (int k = 0; k < LULL_CONTROL_FRAMES; k++) {
+            left[k] += x[2 * k] * gl * g;
+            right[k] += x[2 * k + 1] * gr * g;
+        }
+        return;
+    }
+    for (int k = 0; k < n; k++) {
+        left[k] += x[2 * k] * gl * g;
+        right[k] += x[2 * k + 1] * gr * g;
+    }
+}
+
+static inline void add_ramp(float *restrict left, float *restrict right, const float *restrict x, float gl,
+                            float gr, const float *restrict gain, int n)
+{
+    for (int k = 0; k < n; k++) {
+        left[k] += x[2 * k] * gl * gain[k];
+        right[k] += x[2 * k + 1] * gr * gain[k];
+    }
+}
+
+/* Add up to n frames of one player, scaled by the voice gain: gain[k], or
+ * g for every frame when gain is NULL.  Built twice (hot.h). */
+LULL_HOT_CLONES static void play_some(clip_state *st, clip_player *p, float *left, float *right, int n,
+                                      const float *gain, float g)
 {
     if (!p->active)
         return;
@@ -181,14 +211,13 @@ LULL_HOT_CLONES static void play_some(clip_state *st, clip_player *p, float *lef
     }
     const float gl = p->gain_l, gr = p->gain_r;
     const int fading = p->out_len > 0 || (p->in_len > 0 && p->pos - p->in_start < p->in_len);
-    if (!fading) {
-        for (int k = 0; k < n; k++) {
-            left[k] += x[2 * k] * gl * st->gain[k];
-            right[k] += x[2 * k + 1] * gr * st->gain[k];
-        }
+    if (!fading && !gain) {
+        add_flat(left, right, x, gl, gr, g, n);
+    } else if (!fading) {
+        add_ramp(left, right, x, gl, gr, gain, n);
     } else {
         for (int k = 0; k < n; k++) {
-            const float env = (float)envelope(p, p->pos + k) * st->gain[k];
+            const float env = (float)envelope(p, p->pos + k) * (gain ? gain[k] : g);
             left[k] += x[2 * k] * gl * env;
             right[k] += x[2 * k + 1] * gr * env;
         }
@@ -229,20 +258,31 @@ LULL_HOT_CLONES static void clip_process(void *state, float *left, float *right,
         int ramp = st->seg_frames - seg_pos;
         ramp = ramp < 0 ? 0 : ramp > n ? n : ramp;
         const double g0 = st->gain_from, gs = st->gain_slope;
-        if (gs == 0.0) {
-            const float c = (float)(g0 + gs * (double)seg_pos);
-            for (int k = 0; k < ramp; k++)
-                st->gain[k] = c;
+        /* One value for all n frames (past the segment's end, or no slope
+         * over the whole call: the usual cases) needs no array. */
+        const float *gain = NULL;
+        float g = 0.0f;
+        if (ramp == 0) {
+            g = (float)st->gain_to;
+        } else if (gs == 0.0 && ramp == n) {
+            g = (float)(g0 + gs * (double)seg_pos);
         } else {
-            for (int k = 0; k < ramp; k++)
-                st->gain[k] = (float)(g0 + gs * (double)(seg_pos + k));
+            if (gs == 0.0) {
+                const float c = (float)(g0 + gs * (double)seg_pos);
+                for (int k = 0; k < ramp; k++)
+                    st->gain[k] = c;
+            } else {
+                for (int k = 0; k < ramp; k++)
+                    st->gain[k] = (float)(g0 + gs * (double)(seg_pos + k));
+            }
+            const float to = (float)st->gain_to;
+            for (int k = ramp; k < n; k++)
+                st->gain[k] = to;
+            gain = st->gain;
         }
-        const float to = (float)st->gain_to;
-        for (int k = ramp; k < n; k++)
-            st->gain[k] = to;
         st->seg_pos = advance(seg_pos, n, st->seg_frames);
-        play_some(st, &st->old, left, right, n);
-        play_some(st, &st->cur, left, right, n);
+        play_some(st, &st->old, left, right, n, gain, g);
+        play_some(st, &st->cur, left, right, n, gain, g);
         left += n;
         right += n;
         frames -= n;
