@@ -213,6 +213,11 @@ static void begin_segment(lull_engine *e)
         v->vc->control(v->state, from, to, len);
     }
 
+    e->seg_start = pos;
+    if (e->split_role == LULL_SPLIT_VOICES_HELPER || e->split_role == LULL_SPLIT_GROUP1) {
+        e->need_from = 0; /* a split helper has no master bus */
+        return;
+    }
     double mfrom = e->need_from ? master_at(e, pos) : e->master_to;
     /* At rest (no glide, no fade under way, no event now) the master value
      * does not depend on the frame: the last segment's end value holds. */
@@ -222,7 +227,6 @@ static void begin_segment(lull_engine *e)
     if (!master_rest)
         e->master_to = master_at(e, end);
     e->master_cur = mfrom;
-    e->seg_start = pos;
     e->master_inc = (e->master_to - mfrom) / (double)len;
     e->need_from = 0;
 }
