@@ -310,7 +310,7 @@ static inline void zero_frames(float *x, int n)
  * helper ran is added from its planes: every voice adds its frame to l and
  * r once, and the helper's planes start from zero, so the sum is the same
  * float operation (the running sum starts at +0 and is never -0). */
-static void mix_group(lull_engine *e, int group, float *l, float *r, int n)
+static inline __attribute__((always_inline)) void mix_group(lull_engine *e, int group, float *l, float *r, int n)
 {
     const int from_planes = e->split_role == LULL_SPLIT_VOICES_MAIN;
     for (int i = e->mix_head[group]; i >= 0; i = e->voices[i].next_mix) {
