@@ -37,14 +37,8 @@ void lull_base_limiter_reset(lull_limiter *lim, int64_t tag);
 void lull_base_limiter_process(lull_limiter *lim, float *io, const int64_t *tags, int n);
 
 static uint32_t rng = 12345u;
-static uint32_t next_rand(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 17;
-    rng ^= rng << 5;
-    return rng;
-}
-static double uniform(void) { return (double)(next_rand() >> 8) / 16777216.0; }
+static uint32_t next_rand(void) { return check_rand(&rng); }
+static double uniform(void) { return check_uniform(&rng); }
 
 /* A schedule that glides every numeric parameter somewhere in its range
  * and back; enums take value `enum_value` (clamped to the choices). */

@@ -32,15 +32,9 @@
 static lull_limiter fast, slow;
 static uint32_t rng = 1u;
 
-static uint32_t next_rand(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 17;
-    rng ^= rng << 5;
-    return rng;
-}
+static uint32_t next_rand(void) { return check_rand(&rng); }
 
-static double uniform(void) { return (double)(next_rand() >> 8) / 16777216.0; }
+static double uniform(void) { return check_uniform(&rng); }
 
 /* Both limiters over the same stereo signal at random block sizes (1..256,
  * different for each); the number of differing output samples. */

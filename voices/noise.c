@@ -209,33 +209,54 @@ typedef double noise_v2d __attribute__((vector_size(16)));
 
 typedef uint32_t noise_u32x4 __attribute__((vector_size(16)));
 
-/* [RT] Refill the draw-ahead buffer: 2 * LULL_CONTROL_FRAMES uniform numbers
- * in [-1, 1), interleaved left/right, from the four generator lanes at once
- * (noise_rng_next()'s xoshiro128+ step, 4-wide). */
-static inline __attribute__((always_inline)) void refill_white(noise_state *st)
+/* [RT] One xoshiro128+ step (noise_rng_next()) of the four generator lanes
+ * at once; the top 24 bits of each lane's result (the good ones).  Four
+ * separate vectors (not an array), so they stay in registers. */
+static inline __attribute__((always_inline)) noise_u32x4 rng4_step(noise_u32x4 *s0, noise_u32x4 *s1,
+                                                                   noise_u32x4 *s2, noise_u32x4 *s3)
 {
-    noise_u32x4 s0, s1, s2, s3;
-    memcpy(&s0, st->rng[0], 16);
-    memcpy(&s1, st->rng[1], 16);
-    memcpy(&s2, st->rng[2], 16);
-    memcpy(&s3, st->rng[3], 16);
-    uint32_t u[2 * LULL_CONTROL_FRAMES] __attribute__((aligned(16)));
-    for (int j = 0; j < 2 * LULL_CONTROL_FRAMES; j += 4) {
-        const noise_u32x4 result = s0 + s3;
-        const noise_u32x4 t = s1 << 9;
-        s2 ^= s0;
-        s3 ^= s1;
-        s1 ^= s2;
-        s0 ^= s3;
-        s2 ^= t;
-        s3 = (s3 << 11) | (s3 >> 21);
-        const noise_u32x4 top = result >> 8; /* the good (top) 24 bits */
-        memcpy(&u[j], &top, 16);
-    }
+    const noise_u32x4 result = *s0 + *s3;
+    const noise_u32x4 t = *s1 << 9;
+    *s2 ^= *s0;
+    *s3 ^= *s1;
+    *s1 ^= *s2;
+    *s0 ^= *s3;
+    *s2 ^= t;
+    *s3 = (*s3 << 11) | (*s3 >> 21);
+    return result >> 8;
+}
+
+/* The generator's four lanes out of the state and back. */
+static inline __attribute__((always_inline)) void rng4_load(const noise_state *st, noise_u32x4 *s0,
+                                                            noise_u32x4 *s1, noise_u32x4 *s2, noise_u32x4 *s3)
+{
+    memcpy(s0, st->rng[0], 16);
+    memcpy(s1, st->rng[1], 16);
+    memcpy(s2, st->rng[2], 16);
+    memcpy(s3, st->rng[3], 16);
+}
+
+static inline __attribute__((always_inline)) void rng4_store(noise_state *st, noise_u32x4 s0, noise_u32x4 s1,
+                                                             noise_u32x4 s2, noise_u32x4 s3)
+{
     memcpy(st->rng[0], &s0, 16);
     memcpy(st->rng[1], &s1, 16);
     memcpy(st->rng[2], &s2, 16);
     memcpy(st->rng[3], &s3, 16);
+}
+
+/* [RT] Refill the draw-ahead buffer: 2 * LULL_CONTROL_FRAMES uniform numbers
+ * in [-1, 1), interleaved left/right, from the four generator lanes at once. */
+static inline __attribute__((always_inline)) void refill_white(noise_state *st)
+{
+    noise_u32x4 s0, s1, s2, s3;
+    rng4_load(st, &s0, &s1, &s2, &s3);
+    uint32_t u[2 * LULL_CONTROL_FRAMES] __attribute__((aligned(16)));
+    for (int j = 0; j < 2 * LULL_CONTROL_FRAMES; j += 4) {
+        const noise_u32x4 top = rng4_step(&s0, &s1, &s2, &s3);
+        memcpy(&u[j], &top, 16);
+    }
+    rng4_store(st, s0, s1, s2, s3);
     /* As noise_rng_uniform(): symmetric, mean exactly 0 over the 2^24 values. */
     for (int j = 0; j < 2 * LULL_CONTROL_FRAMES; j++)
         st->white[j] = ((double)(int32_t)u[j] + 0.5) * 0x1p-23 - 1.0;
@@ -314,20 +335,26 @@ cascade_block(noise_v2d *mem, const noise_v2d *pole, const noise_v2d *pz, const 
 static inline __attribute__((always_inline)) LULL_AVX512 __m256d wide_draw(noise_u32x4 *s0, noise_u32x4 *s1,
                                                                            noise_u32x4 *s2, noise_u32x4 *s3)
 {
-    const noise_u32x4 result = *s0 + *s3;
-    const noise_u32x4 t = *s1 << 9;
-    *s2 ^= *s0;
-    *s3 ^= *s1;
-    *s1 ^= *s2;
-    *s0 ^= *s3;
-    *s2 ^= t;
-    *s3 = (*s3 << 11) | (*s3 >> 21);
-    const noise_u32x4 top = result >> 8;
+    const noise_u32x4 top = rng4_step(s0, s1, s2, s3);
     __m128i ti;
     memcpy(&ti, &top, sizeof ti);
     const __m256d d = _mm256_cvtepi32_pd(ti);
     return _mm256_sub_pd(_mm256_mul_pd(_mm256_add_pd(d, _mm256_set1_pd(0.5)), _mm256_set1_pd(0x1p-23)),
                          _mm256_set1_pd(1.0));
+}
+
+/* Store the generator and the pipeline back into the state. */
+static inline __attribute__((always_inline)) LULL_AVX512 void wide_save(noise_state *st, noise_u32x4 s0,
+                                                                        noise_u32x4 s1, noise_u32x4 s2,
+                                                                        noise_u32x4 s3,
+                                                                        __m512d m_lo, __m512d m_hi,
+                                                                        __m512d y_lo, __m512d y_hi)
+{
+    rng4_store(st, s0, s1, s2, s3);
+    _mm512_storeu_pd(st->wide_m, m_lo);
+    _mm512_storeu_pd(st->wide_m + 8, m_hi);
+    _mm512_storeu_pd(st->wide_y, y_lo);
+    _mm512_storeu_pd(st->wide_y + 8, y_hi);
 }
 
 /* [RT] n frames: white numbers drawn as they are needed enter the
@@ -358,10 +385,7 @@ LULL_AVX512 __attribute__((noinline)) static void wide_run(noise_state *st, int 
     const __m512d pz_lo = _mm512_loadu_pd(st->wide_pz), pz_hi = _mm512_loadu_pd(st->wide_pz + 8);
     __m512d x_lo, x_hi, nm_lo, nm_hi;
     noise_u32x4 s0, s1, s2, s3;
-    memcpy(&s0, st->rng[0], 16);
-    memcpy(&s1, st->rng[1], 16);
-    memcpy(&s2, st->rng[2], 16);
-    memcpy(&s3, st->rng[3], 16);
+    rng4_load(st, &s0, &s1, &s2, &s3);
     int j = 0;
     if (st->wide_have_carry && n > 0) {
         const __m128d w = _mm_loadu_pd(st->wide_carry);
@@ -384,14 +408,7 @@ LULL_AVX512 __attribute__((noinline)) static void wide_run(noise_state *st, int 
         _mm_storeu_pd(st->wide_carry, _mm256_extractf128_pd(d, 1));
         st->wide_have_carry = 1;
     }
-    memcpy(st->rng[0], &s0, 16);
-    memcpy(st->rng[1], &s1, 16);
-    memcpy(st->rng[2], &s2, 16);
-    memcpy(st->rng[3], &s3, 16);
-    _mm512_storeu_pd(st->wide_m, m_lo);
-    _mm512_storeu_pd(st->wide_m + 8, m_hi);
-    _mm512_storeu_pd(st->wide_y, y_lo);
-    _mm512_storeu_pd(st->wide_y + 8, y_hi);
+    wide_save(st, s0, s1, s2, s3, m_lo, m_hi, y_lo, y_hi);
 }
 
 /* [NRT] Fill the empty pipeline with white frames 0..6 (drawn as above,
@@ -405,10 +422,7 @@ LULL_AVX512 static void wide_prime(noise_state *st)
     const __m512d pz_lo = _mm512_loadu_pd(st->wide_pz), pz_hi = _mm512_loadu_pd(st->wide_pz + 8);
     __m512d x_lo, x_hi, nm_lo, nm_hi;
     noise_u32x4 s0, s1, s2, s3;
-    memcpy(&s0, st->rng[0], 16);
-    memcpy(&s1, st->rng[1], 16);
-    memcpy(&s2, st->rng[2], 16);
-    memcpy(&s3, st->rng[3], 16);
+    rng4_load(st, &s0, &s1, &s2, &s3);
     double white[2 * (NOISE_WIDE_SECTIONS + 1)];
     for (int f = 0; f < NOISE_WIDE_SECTIONS; f += 2)
         _mm256_storeu_pd(white + 2 * f, wide_draw(&s0, &s1, &s2, &s3));
@@ -427,14 +441,7 @@ LULL_AVX512 static void wide_prime(noise_state *st)
     st->wide_carry[0] = white[2 * (NOISE_WIDE_SECTIONS - 1)];
     st->wide_carry[1] = white[2 * (NOISE_WIDE_SECTIONS - 1) + 1];
     st->wide_have_carry = 1;
-    memcpy(st->rng[0], &s0, 16);
-    memcpy(st->rng[1], &s1, 16);
-    memcpy(st->rng[2], &s2, 16);
-    memcpy(st->rng[3], &s3, 16);
-    _mm512_storeu_pd(st->wide_m, m_lo);
-    _mm512_storeu_pd(st->wide_m + 8, m_hi);
-    _mm512_storeu_pd(st->wide_y, y_lo);
-    _mm512_storeu_pd(st->wide_y + 8, y_hi);
+    wide_save(st, s0, s1, s2, s3, m_lo, m_hi, y_lo, y_hi);
 }
 #endif
 
