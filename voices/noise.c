@@ -112,7 +112,6 @@ static const lull_param_desc noise_params[P_COUNT] = {
 
 /* ---- the voice ----------------------------------------------------------- */
 
-static inline void take_white(noise_state *st, double *x, int n);
 #if LULL_HAVE_AVX512
 static void wide_prime(noise_state *st);
 #endif
@@ -172,13 +171,10 @@ static int any_nonfinite16(const double *v)
 static void sanitize(noise_state *st)
 {
     if (st->wide) {
-        if (any_nonfinite16(st->wide_m) || any_nonfinite16(st->wide_y))
-            for (int k = 0; k < 2 * NOISE_WIDE_SECTIONS; k++) {
-                if (!isfinite(st->wide_m[k]) || (st->wide_m[k] != 0.0 && fabs(st->wide_m[k]) < DBL_MIN))
-                    st->wide_m[k] = 0.0;
-                if (!isfinite(st->wide_y[k]) || (st->wide_y[k] != 0.0 && fabs(st->wide_y[k]) < DBL_MIN))
-                    st->wide_y[k] = 0.0;
-            }
+        if (any_nonfinite16(st->wide_m) || any_nonfinite16(st->wide_y)) {
+            noise_sanitize_values(st->wide_m, 2 * NOISE_WIDE_SECTIONS);
+            noise_sanitize_values(st->wide_y, 2 * NOISE_WIDE_SECTIONS);
+        }
         return;
     }
     if (any_nonfinite16(st->mem[0]) || any_nonfinite16(st->mem[1])) {
@@ -364,16 +360,16 @@ static inline __attribute__((always_inline)) LULL_AVX512 void wide_save(noise_st
  * (g = g0 + dg * (p0 + j) in double, the product rounded to float, added).
  * The drawing and the mixing fill the slots the filter's dependency chain
  * leaves idle. */
-#define NOISE_WIDE_FRAME(W)                                                                             \
+#define NOISE_WIDE_FRAME(W, J)                                                                          \
     do {                                                                                                \
         NOISE_SKEW_STEP(W);                                                                             \
         m_lo = nm_lo;                                                                                   \
         m_hi = nm_hi;                                                                                   \
         const __m128d lr_ = _mm_castps_pd(_mm512_extractf32x4_ps(_mm512_castpd_ps(y_hi), 3));          \
-        const double g_ = g0 + dg * (p0 + (double)j);                                                   \
+        const double g_ = g0 + dg * (p0 + (double)(J));                                                 \
         const __m128 f_ = _mm_cvtpd_ps(_mm_mul_pd(lr_, _mm_set1_pd(g_)));                               \
-        l[j] += _mm_cvtss_f32(f_);                                                                      \
-        r[j] += _mm_cvtss_f32(_mm_movehdup_ps(f_));                                                     \
+        l[J] += _mm_cvtss_f32(f_);                                                                      \
+        r[J] += _mm_cvtss_f32(_mm_movehdup_ps(f_));                                                     \
     } while (0)
 
 LULL_AVX512 __attribute__((noinline)) static void wide_run(noise_state *st, int n, float *l, float *r, double g0,
@@ -389,22 +385,20 @@ LULL_AVX512 __attribute__((noinline)) static void wide_run(noise_state *st, int 
     int j = 0;
     if (st->wide_have_carry && n > 0) {
         const __m128d w = _mm_loadu_pd(st->wide_carry);
-        NOISE_WIDE_FRAME(w);
+        NOISE_WIDE_FRAME(w, 0);
         st->wide_have_carry = 0;
         j = 1;
     }
     for (; j + 1 < n; j += 2) {
         const __m256d d = wide_draw(&s0, &s1, &s2, &s3);
         const __m128d w0 = _mm256_castpd256_pd128(d), w1 = _mm256_extractf128_pd(d, 1);
-        NOISE_WIDE_FRAME(w0);
-        j++;
-        NOISE_WIDE_FRAME(w1);
-        j--;
+        NOISE_WIDE_FRAME(w0, j);
+        NOISE_WIDE_FRAME(w1, j + 1);
     }
     if (j < n) {
         const __m256d d = wide_draw(&s0, &s1, &s2, &s3);
         const __m128d w0 = _mm256_castpd256_pd128(d);
-        NOISE_WIDE_FRAME(w0);
+        NOISE_WIDE_FRAME(w0, j);
         _mm_storeu_pd(st->wide_carry, _mm256_extractf128_pd(d, 1));
         st->wide_have_carry = 1;
     }

@@ -231,14 +231,18 @@ static inline double noise_filter_run(const noise_filter *st, double *mem, doubl
     return x;
 }
 
+/* [RT] Reset each of v[0..n) that has gone non-finite or subnormal. */
+static inline void noise_sanitize_values(double *v, int n)
+{
+    for (int k = 0; k < n; k++)
+        if (!isfinite(v[k]) || (v[k] != 0.0 && fabs(v[k]) < DBL_MIN))
+            v[k] = 0.0;
+}
+
 /* [RT] Reset filter state that has gone non-finite or subnormal. */
 static inline void noise_filter_sanitize(const noise_filter *st, double *mem)
 {
-    for (int k = 0; k < st->n_sections; k++) {
-        const double m = mem[k];
-        if (!isfinite(m) || (m != 0.0 && fabs(m) < DBL_MIN))
-            mem[k] = 0.0;
-    }
+    noise_sanitize_values(mem, st->n_sections);
 }
 
 #endif
