@@ -21,8 +21,9 @@
  * written file (quantised to 16 or 24 bits) still measures under it. */
 #define CEILING_MARGIN_DB 0.01
 /* The meter's own ring of copies (the copy costs about a nanosecond a
- * frame; measuring, 20 to 30). */
-#define METER_SLOT_FRAMES 16384
+ * frame; measuring, 20 to 30), in slots as large as a render's chunks so
+ * the thread is woken as seldom (render.c). */
+#define METER_SLOT_FRAMES 65536
 #define METER_SLOTS 4
 
 /* The meter runs on a thread of its own, so a render's or an analysis's
