@@ -587,21 +587,30 @@ static int fill(lull_loader *L, lull_stream *st)
         /* Acquire: the reader is done with every frame before r. */
         int64_t r = atomic_load_explicit(&st->r, memory_order_acquire);
         if (r > w + L->lookahead_frames) {
-            /* The reader is far ahead (the loader fell behind): skip to it. */
+            /* The reader is far ahead (the loader fell behind): skip to it.
+             * A cache being built has a gap now: of no use. */
+            if (st->build)
+                cache_drop(L, st->build);
             if (!st->cache)
                 reposition(L, st, r);
             w = r;
             atomic_store_explicit(&st->w, w, memory_order_release);
             continue;
         }
+        /* While a cache is being built the streamed frames end where it
+         * does: every later frame is the cache's, whatever the chunk sizes
+         * (they follow the reader).  With a converter whose output is
+         * periodic only within rounding (fastest: 1.5e-7) the frames after
+         * the cache's end would otherwise depend on the timing. */
+        const int64_t end = st->build ? st->build->period_frames + st->build->head_frames : st->length;
         int64_t n = r + st->cap - w;
-        if (n > st->length - w)
-            n = st->length - w;
+        if (n > end - w)
+            n = end - w;
         if (n > OUT_CHUNK)
             n = OUT_CHUNK;
         if (n > budget)
             n = budget;
-        if (n <= 0 || (n < MIN_FILL && w + n < st->length && !wrote))
+        if (n <= 0 || (n < MIN_FILL && w + n < end && !wrote))
             break;
         int64_t i0 = w & (st->cap - 1);
         int64_t first = st->cap - i0 < n ? st->cap - i0 : n;
