@@ -2,7 +2,7 @@
  * loader.c - the clip loader thread: libsndfile decodes, the converter in
  * resample.c (libsoxr, or libsamplerate for `linear`) converts to the
  * engine's rate, lock-free rings carry the audio to the
- * audio thread.  Non-real-time except lull_stream_read and
+ * audio thread.  Non-real-time except lull_stream_peek/read/release and
  * lull_loader_publish/seek, which are [RT] (atomics only).  The protocol is
  * described in loader.h.
  *
@@ -21,7 +21,11 @@
  * file's end as history), and replays them from memory for every later
  * pass: the file is decoded and converted once instead of once a pass.
  * Replayed samples are the streamed ones; test_clips compares a whole
- * cached render against a streamed one.  Only when the period fits the
+ * cached render against a streamed one.  A replay copies nothing: the
+ * loader hands the audio thread a read-only view of the complete cache
+ * (struct lull_stream's view_*; loader.h says why it cannot change or go
+ * away under a reader) and the reader maps clip frames onto it.  Only when
+ * the period fits the
  * budget (16 MiB over all of a loader's caches) and the loop plays from its
  * start; otherwise, and after a seek while the cache is still being
  * filled, the clip streams as before.
@@ -64,7 +68,10 @@ size_t lull_loader_cache_budget_bytes = (size_t)16 << 20;
 _Atomic int64_t lull_loader_replayed_frames;
 
 /* One looping file's output, first pass plus the head of the second.
- * Loader thread only. */
+ * The struct is loader thread only (it moves when the list grows or
+ * shrinks); once complete, the two buffers it points at are read-only and
+ * stay where they are until lull_loader_destroy, so audio threads read them
+ * through the views slots publish. */
 typedef struct loop_cache {
     const char *path;        /* L->paths[...], compared by content */
     int64_t period_frames;   /* output frames per pass */
@@ -84,6 +91,15 @@ struct lull_stream {
     float *ring;             /* cap stereo frames */
     int64_t cap;             /* a power of two */
     lull_loader *owner;
+    /* Replay view: a complete loop cache the reader maps clip frames onto
+     * instead of the ring.  view_tag is the play it belongs to (TAG_NONE:
+     * read the ring).  The loader writes the four plain fields, then
+     * view_tag (release), then w (release); they do not change again while
+     * the play holds the slot. */
+    _Atomic uint64_t view_tag;
+    const float *view_frames;   /* view_period stereo frames: the first pass */
+    const float *view_head;     /* view_head_frames stereo frames: the second pass's start */
+    int64_t view_period, view_head_frames;
 
     /* Loader thread only. */
     int play;                /* play held, -1 when free */
@@ -102,7 +118,7 @@ struct lull_stream {
     int src_done;            /* the converter is flushed: only silence follows */
     int failed;              /* decode error: only silence follows */
     int64_t drop_frames;     /* output frames still to drop (a restart before the frame wanted) */
-    loop_cache *cache;       /* complete: the play is replayed from it, no file open */
+    int replay;              /* the play reads a complete cache (the view): no file open */
     loop_cache *build;       /* being filled by this slot's streaming */
 };
 
@@ -240,12 +256,16 @@ static void release_decoder(lull_stream *st)
     lull_rs_destroy(&st->src);
 }
 
+/* Loader side of a slot whose play ends or is replaced.  The caller has
+ * withdrawn the tag or is about to switch to a replay, so no reader of
+ * this play looks at the view after this. */
 static void close_stream(lull_stream *st)
 {
     if (st->build)
         cache_drop(st->owner, st->build); /* a build cut off is of no use */
     st->build = NULL;
-    st->cache = NULL;
+    st->replay = 0;
+    atomic_store_explicit(&st->view_tag, TAG_NONE, memory_order_relaxed);
     release_decoder(st);
 }
 
@@ -301,6 +321,9 @@ static void reposition(lull_loader *L, lull_stream *st, int64_t frame)
 
 /* ------------------------------------------------------------ loop cache */
 
+/* Free a cache.  Only an incomplete one (its build was cut off), which no
+ * view shows, or any cache once the loader is being destroyed: a complete
+ * cache may be under a reader's view for as long as the engine runs. */
 static void cache_drop(lull_loader *L, loop_cache *c)
 {
     if (c->builder)
@@ -366,37 +389,53 @@ static void cache_begin(lull_loader *L, lull_stream *st, const char *path)
     L->cache_bytes += bytes;
 }
 
-/* Frames [f, f + n) of a cached loop into out (stereo). */
-static void cache_read(const loop_cache *c, int64_t f, float *out, int64_t n)
+/* Where clip frame f of a replayed loop lies in the view, and how many
+ * frames from there on lie in one piece (to the end of the first pass or
+ * of the head).  Any thread that has seen the view's tag.  Frames of the
+ * second pass's head come from the head; every other frame from the first
+ * pass, f modulo the period. */
+static inline const float *view_at(const lull_stream *st, int64_t f, int64_t *run)
 {
-    while (n > 0) {
-        const int64_t j = f % c->period_frames;
-        const float *src;
-        int64_t k;
-        if (f >= c->period_frames && j < c->head_frames) {
-            src = c->head + 2 * j;
-            k = c->head_frames - j;
-        } else {
-            src = c->frames + 2 * j;
-            k = c->period_frames - j;
-        }
-        if (k > n)
-            k = n;
-        memcpy(out, src, sizeof(float) * 2 * (size_t)k);
-        out += 2 * k;
-        f += k;
-        n -= k;
+    const int64_t j = f % st->view_period;
+    if (f >= st->view_period && j < st->view_head_frames) {
+        *run = st->view_head_frames - j;
+        return st->view_head + 2 * j;
+    }
+    *run = st->view_period - j;
+    return st->view_frames + 2 * j;
+}
+
+/* From now on slot `st` replays complete cache c: show the reader the view
+ * and mark every frame of the play written (there is nothing to copy).
+ * The reader that sees the new w sees view_tag, and through it the view;
+ * one that still sees the old w reads frames the ring holds, which are the
+ * same samples and which the loader no longer touches. */
+static void replay_from(lull_stream *st, const loop_cache *c, uint64_t tag)
+{
+    st->replay = 1;
+    st->view_frames = c->frames;
+    st->view_head = c->head;
+    st->view_period = c->period_frames;
+    st->view_head_frames = c->head_frames;
+    const int64_t w = atomic_load_explicit(&st->w, memory_order_relaxed);
+    /* Release: the view's fields are set before a reader sees its tag. */
+    atomic_store_explicit(&st->view_tag, tag, memory_order_release);
+    if (w < st->length) {
+        atomic_fetch_add_explicit(&lull_loader_replayed_frames, st->length - w, memory_order_relaxed);
+        /* Release: view_tag is stored before a reader sees this w. */
+        atomic_store_explicit(&st->w, st->length, memory_order_release);
     }
 }
 
-/* The streaming slot made frames [f, f + n): keep them.  Once the cache is
- * complete the slot stops streaming and replays it. */
-static void cache_append(lull_loader *L, lull_stream *st, int64_t f, const float *buf, int64_t n)
+/* The streaming slot made frames [f, f + n): keep them.  Returns the
+ * cache when these frames completed it (the slot then stops streaming and
+ * replays it), else NULL. */
+static const loop_cache *cache_append(lull_loader *L, lull_stream *st, int64_t f, const float *buf, int64_t n)
 {
     loop_cache *c = st->build;
     if (st->failed || f != c->filled) {
         cache_drop(L, c); /* a gap (the loader skipped) or a broken file */
-        return;
+        return NULL;
     }
     const int64_t P = c->period_frames, total = P + c->head_frames;
     for (int64_t i = 0; i < n && f + i < total; i++) {
@@ -410,8 +449,9 @@ static void cache_append(lull_loader *L, lull_stream *st, int64_t f, const float
         c->builder = NULL;
         st->build = NULL;
         close_stream(st);
-        st->cache = c;
+        return c; /* the caller publishes w = f + n, then replays */
     }
+    return NULL;
 }
 
 static void open_play(lull_loader *L, lull_stream *st, int k, int64_t skip)
@@ -436,7 +476,7 @@ static void open_play(lull_loader *L, lull_stream *st, int k, int64_t skip)
     SF_INFO info;
     memset(&info, 0, sizeof info);
     if (c && c->complete) {
-        st->cache = c; /* replay: no file, no converter */
+        st->replay = 1; /* replay: no file, no converter (the view is set below) */
     } else if (!(st->sf = sf_open(L->paths[p->clip], SFM_READ, &info))) {
         fail_stream(L, st, sf_strerror(NULL));
     } else if (info.frames <= 0 || info.channels < 1 || info.channels > 2) {
@@ -453,15 +493,18 @@ static void open_play(lull_loader *L, lull_stream *st, int k, int64_t skip)
                 fail_stream(L, st, why);
         }
     }
-    if (!st->failed && !st->cache) {
+    if (!st->failed && !st->replay) {
         reposition(L, st, skip);
         if (st->loop && skip == 0)
             cache_begin(L, st, L->paths[p->clip]);
     }
+    const uint64_t tag = lull_clip_tag(L->my_epoch, k);
     atomic_store_explicit(&st->w, skip, memory_order_relaxed);
     atomic_store_explicit(&st->r, skip, memory_order_relaxed);
-    /* Release: the reader that sees this tag also sees w and r above. */
-    atomic_store_explicit(&st->tag, lull_clip_tag(L->my_epoch, k), memory_order_release);
+    if (st->replay)
+        replay_from(st, c, tag);
+    /* Release: the reader that sees this tag also sees w, r and the view above. */
+    atomic_store_explicit(&st->tag, tag, memory_order_release);
 }
 
 static void free_slot(lull_stream *st)
@@ -583,7 +626,8 @@ static int fill(lull_loader *L, lull_stream *st)
     int64_t w = atomic_load_explicit(&st->w, memory_order_relaxed);
     int64_t budget = FILL_BUDGET;
     int wrote = 0;
-    while (w < st->length && budget > 0) {
+    /* A replay has all its frames from the start (replay_from). */
+    while (!st->replay && w < st->length && budget > 0) {
         /* Acquire: the reader is done with every frame before r. */
         int64_t r = atomic_load_explicit(&st->r, memory_order_acquire);
         if (r > w + L->lookahead_frames) {
@@ -591,8 +635,7 @@ static int fill(lull_loader *L, lull_stream *st)
              * A cache being built has a gap now: of no use. */
             if (st->build)
                 cache_drop(L, st->build);
-            if (!st->cache)
-                reposition(L, st, r);
+            reposition(L, st, r);
             w = r;
             atomic_store_explicit(&st->w, w, memory_order_release);
             continue;
@@ -614,25 +657,21 @@ static int fill(lull_loader *L, lull_stream *st)
             break;
         int64_t i0 = w & (st->cap - 1);
         int64_t first = st->cap - i0 < n ? st->cap - i0 : n;
-        if (st->cache) {
-            /* Straight from memory into the ring. */
-            cache_read(st->cache, w, st->ring + 2 * i0, first);
-            if (n > first)
-                cache_read(st->cache, w + first, st->ring, n - first);
-            atomic_fetch_add_explicit(&lull_loader_replayed_frames, n, memory_order_relaxed);
-        } else {
-            decode(L, st, L->out, (int)n);
-            memcpy(st->ring + 2 * i0, L->out, sizeof(float) * 2 * (size_t)first);
-            if (n > first)
-                memcpy(st->ring, L->out + 2 * first, sizeof(float) * 2 * (size_t)(n - first));
-            if (st->build)
-                cache_append(L, st, w, L->out, n);
-        }
+        decode(L, st, L->out, (int)n);
+        memcpy(st->ring + 2 * i0, L->out, sizeof(float) * 2 * (size_t)first);
+        if (n > first)
+            memcpy(st->ring, L->out + 2 * first, sizeof(float) * 2 * (size_t)(n - first));
+        const loop_cache *done = st->build ? cache_append(L, st, w, L->out, n) : NULL;
         w += n;
         /* Release: the frames are in the ring before the reader sees w. */
         atomic_store_explicit(&st->w, w, memory_order_release);
         budget -= n;
         wrote = 1;
+        if (done) {
+            /* The cache is whole: the rest of the play is replayed from it. */
+            replay_from(st, done, atomic_load_explicit(&st->tag, memory_order_relaxed));
+            w = st->length;
+        }
     }
     /* All of the play is in the ring: its decoder is not needed again (a
      * seek opens the play afresh), so free it now rather than when the slot
@@ -783,9 +822,16 @@ const float *lull_stream_peek(lull_stream *st, uint64_t tag, int64_t at, int n)
     /* Acquire: w, r and the ring belong to this play once the tag says so. */
     if (!st || atomic_load_explicit(&st->tag, memory_order_acquire) != tag)
         return NULL;
-    /* Acquire: frames before w are in the ring. */
+    /* Acquire: frames before w are in the ring, or w is the play's length
+     * and the view is up (view_tag was stored before it). */
     if (atomic_load_explicit(&st->w, memory_order_acquire) - at < n)
         return NULL;
+    /* Acquire: the view's fields are set once its tag is this play's. */
+    if (atomic_load_explicit(&st->view_tag, memory_order_acquire) == tag) {
+        int64_t run;
+        const float *x = view_at(st, at, &run);
+        return run >= n ? x : NULL;
+    }
     const int64_t i0 = at & (st->cap - 1);
     return st->cap - i0 >= n ? st->ring + 2 * i0 : NULL;
 }
@@ -806,7 +852,18 @@ int lull_stream_read(lull_stream *st, uint64_t tag, int64_t at, float *lr, int n
         int64_t avail = w - at;
         if (avail > n)
             avail = n;
-        if (avail > 0) {
+        if (avail > 0 && atomic_load_explicit(&st->view_tag, memory_order_acquire) == tag) {
+            /* A replay: the pieces of the view, at most one per frame. */
+            for (int64_t k = 0; k < avail;) {
+                int64_t run;
+                const float *x = view_at(st, at + k, &run);
+                if (run > avail - k)
+                    run = avail - k;
+                memcpy(lr + 2 * k, x, sizeof(float) * 2 * (size_t)run);
+                k += run;
+            }
+            have = (int)avail;
+        } else if (avail > 0) {
             int64_t i0 = at & (st->cap - 1);
             int64_t first = st->cap - i0 < avail ? st->cap - i0 : avail;
             memcpy(lr, st->ring + 2 * i0, sizeof(float) * 2 * (size_t)first);
@@ -900,6 +957,7 @@ int lull_loader_create(const lull_script *s, const lull_clip_play *plays, int n_
         st->owner = L;
         st->play = -1;
         atomic_init(&st->tag, TAG_NONE);
+        atomic_init(&st->view_tag, TAG_NONE);
         atomic_init(&st->w, 0);
         atomic_init(&st->r, 0);
         st->ring = calloc((size_t)cap * 2, sizeof(float));

@@ -31,6 +31,28 @@
  * were not written play as silence and are counted.  A reader that got ahead
  * of the writer stores r > w; the writer then skips (and, far behind, seeks
  * the file) instead of producing audio nobody will hear.
+ *
+ * Replay (loop cache, loader.c).  When a looping play's output is all in a
+ * complete loop cache, the loader copies nothing into the ring: it sets a
+ * read-only view of the cache in the slot (first pass, head of the second
+ * pass, their lengths), stores view_tag = the play's tag (release), then
+ * w = the play's length (release).  The reader loads tag, then w, then
+ * view_tag (all acquire); if view_tag is its tag it reads the frames from
+ * the view (clip frame f is head[f mod period] in the second pass's head,
+ * else first[f mod period]), otherwise from the ring.  A reader that saw
+ * the old w still finds its frames in the ring, which the loader stops
+ * writing at the switch; the view gives the same samples.  A peek that
+ * would cross the end of the first pass or of the head returns NULL, like
+ * one across the ring's end, and lull_stream_read copies the pieces.
+ *
+ * Lifetime.  The ring's frames and the view's buffers are only changed or
+ * freed when no reader can use them: a slot is reused for another play (a
+ * new tag, the view withdrawn) only once the published position has passed
+ * the end of the play it held, and after a seek only once the loader has
+ * seen the new epoch, which the audio thread publishes after its last read
+ * with the old tags.  A complete loop cache is never written again and is
+ * freed only by lull_loader_destroy, which the engine calls when nothing
+ * plays; only incomplete caches, which no view shows, are dropped earlier.
  */
 #ifndef LULL_LOADER_H
 #define LULL_LOADER_H
@@ -102,8 +124,9 @@ int64_t lull_loader_wait(lull_loader *L, uint32_t epoch, int64_t pos, int want);
 int lull_stream_read(lull_stream *st, uint64_t tag, int64_t at, float *lr, int n, int *in_gap);
 
 /* The usual case without the copy: when clip frames [at, at + n) of the
- * play tagged `tag` are all decoded and lie in one piece of the ring, where
- * they are (interleaved stereo); NULL otherwise (then lull_stream_read).
+ * play tagged `tag` are all decoded and lie in one piece of the ring (or of
+ * a replayed loop cache), where they are (interleaved stereo); NULL
+ * otherwise (then lull_stream_read).
  * They stay there until lull_stream_release(st, at + n), which the reader
  * calls as soon as it has used them.  [RT] */
 const float *lull_stream_peek(lull_stream *st, uint64_t tag, int64_t at, int n);
