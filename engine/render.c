@@ -45,7 +45,11 @@
  * measured): with 16384-frame chunks a 60-minute render made some 40,000
  * context switches, with 65536 about 12,000. */
 #define RENDER_CHUNK 65536
-#define RENDER_NBUF 4
+/* Chunks in the ring: with three busy threads on two cores, one of them is
+ * always waiting for a core, for a scheduler slice (a few ms) at a time;
+ * the ring lets synthesis run on meanwhile.  (The int chunks, for FLAC,
+ * are never touched by a WAV render, so they take no memory there.) */
+#define RENDER_NBUF 8
 /* Ask the kernel to start writing back every this many bytes, so the final
  * fsync waits only for the tail instead of the whole file. */
 #define RENDER_WRITEBACK_BYTES (8 << 20)

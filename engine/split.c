@@ -29,7 +29,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#define SPLIT_NBUF 2
+/* Chunks the helper may run ahead: enough that the main engine seldom
+ * waits for it while the helper waits for a core or the main engine waits
+ * for the clip loader (a clip-heavy render: the main thread's waits for the
+ * helper went from about 0.2 s to under 0.1 s with 4 instead of 2). */
+#define SPLIT_NBUF 4
 
 struct lull_split {
     lull_engine *helper;
