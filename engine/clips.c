@@ -217,7 +217,7 @@ int lull_clips_create(lull_engine *e, const lull_script *s)
     if (e->twin)
         return LULL_OK; /* a split helper: ducking only, its clip voices never play */
     return lull_loader_create(s, c->plays, c->n_plays, n_groups * LULL_CLIP_SLOTS, e->rate_hz, e->resampler,
-                              &c->loader);
+                              e->offline ? LULL_CLIP_OFFLINE_LOOKAHEAD_MS : LULL_CLIP_LOOKAHEAD_MS, &c->loader);
 }
 
 void lull_clips_destroy(lull_clips **pc)

@@ -910,7 +910,7 @@ const char *lull_loader_error(lull_loader *L)
 }
 
 int lull_loader_create(const lull_script *s, const lull_clip_play *plays, int n_plays, int n_slots,
-                       int rate_hz, int resampler, lull_loader **out)
+                       int rate_hz, int resampler, int lookahead_ms, lull_loader **out)
 {
     *out = NULL;
     lull_loader *L = calloc(1, sizeof *L);
@@ -922,7 +922,7 @@ int lull_loader_create(const lull_script *s, const lull_clip_play *plays, int n_
     L->rate_hz = rate_hz;
     L->resampler = resampler;
     L->cache_budget = lull_loader_cache_budget_bytes;
-    L->lookahead_frames = (int64_t)rate_hz * LULL_CLIP_LOOKAHEAD_MS / 1000;
+    L->lookahead_frames = (int64_t)rate_hz * lookahead_ms / 1000;
     L->n_plays = n_plays;
     L->n_clips = s->n_clips;
     L->n_slots = n_slots;

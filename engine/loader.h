@@ -12,8 +12,9 @@
  * through their ring in chunks.
  *
  * Look-ahead.  The loader opens a play's file and starts decoding
- * LULL_CLIP_LOOKAHEAD_MS before the play starts, and keeps the ring of every
- * sounding play full (each ring holds at least the look-ahead plus 250 ms).
+ * LULL_CLIP_LOOKAHEAD_MS (offline: LULL_CLIP_OFFLINE_LOOKAHEAD_MS) before
+ * the play starts, and keeps the ring of every sounding play full (each
+ * ring holds at least the look-ahead plus 250 ms).
  *
  * Threads.  One loader thread per engine.  The audio thread only reads
  * rings (lull_stream_read) and publishes its position (atomic stores); it
@@ -62,6 +63,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* An offline engine's loader looks further ahead than a live one's
+ * (LULL_CLIP_LOOKAHEAD_MS): a render mixes about 1500 times faster than
+ * real time, so the loader's 1 ms poll and a narration's resampling, slower
+ * than the mix, drain a 1.37 s ring and the render waits.  2.4 s makes
+ * rings of 131072 frames at 48 kHz (1 MiB a slot; 65536 live). */
+#define LULL_CLIP_OFFLINE_LOOKAHEAD_MS 2400
+
 /* Ring slots per clip voice: the playing clip, the one it crossfades from,
  * and the next one being decoded ahead. */
 #define LULL_CLIP_SLOTS 3
@@ -94,10 +102,11 @@ typedef struct lull_clip_play {
 typedef struct lull_loader lull_loader;
 typedef struct lull_stream lull_stream;
 
-/* Start a loader for `plays` (sorted by start frame).  n_slots ring slots
- * are allocated here, once.  [NRT] */
+/* Start a loader for `plays` (sorted by start frame) that decodes
+ * lookahead_ms ahead of the play position.  n_slots ring slots are
+ * allocated here, once, each holding the look-ahead plus 250 ms.  [NRT] */
 int lull_loader_create(const lull_script *s, const lull_clip_play *plays, int n_plays, int n_slots,
-                       int rate_hz, int resampler, lull_loader **out);
+                       int rate_hz, int resampler, int lookahead_ms, lull_loader **out);
 void lull_loader_destroy(lull_loader **L);                         /* [NRT] NULL-safe */
 
 lull_stream *lull_loader_stream(lull_loader *L, int slot);          /* [ANY] */
