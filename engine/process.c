@@ -19,6 +19,7 @@
  */
 #include "engine_internal.h"
 #include "../voices/hot.h"
+#include "../voices/ramp.h"
 
 #include <math.h>
 #include <string.h>
@@ -227,7 +228,7 @@ static void begin_segment(lull_engine *e)
     if (!master_rest)
         e->master_to = master_at(e, end);
     e->master_cur = mfrom;
-    e->master_inc = (e->master_to - mfrom) / (double)len;
+    e->master_inc = lull_ramp_slope(e->master_to - mfrom, len);
     e->need_from = 0;
 }
 

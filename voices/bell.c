@@ -33,6 +33,7 @@
  * MIT licence; see LICENSE.
  */
 #include "lull_voice.h"
+#include "ramp.h"
 #include "osc.h"
 
 #include <math.h>
@@ -111,13 +112,13 @@ static void bell_control(void *state, const double *from, const double *to, int 
         frames = 1;
     st->inc = lull_osc_increment(sane(from[P_FREQ], 0.0), st->rate_hz);
     st->target = lull_osc_increment(sane(to[P_FREQ], 0.0), st->rate_hz);
-    st->step = (st->target - st->inc) / frames;
+    st->step = lull_ramp_step(st->target - st->inc, frames);
     st->gain_from = sane(from[P_GAIN], 0.0);
     st->gain_to = sane(to[P_GAIN], 0.0);
-    st->gain_slope = (st->gain_to - st->gain_from) / (double)frames;
+    st->gain_slope = lull_ramp_slope(st->gain_to - st->gain_from, frames);
     st->fall_from = bell_fall(from[P_DECAY], st->rate_hz);
     st->fall_to = bell_fall(to[P_DECAY], st->rate_hz);
-    st->fall_slope = (st->fall_to - st->fall_from) / (double)frames;
+    st->fall_slope = lull_ramp_slope(st->fall_to - st->fall_from, frames);
 
     /* NaN compares unequal, so a NaN strike counts as moving (one strike). */
     const int moving = !(from[P_STRIKE] == to[P_STRIKE]);

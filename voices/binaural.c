@@ -16,6 +16,7 @@
  * MIT licence; see LICENSE.
  */
 #include "lull_voice.h"
+#include "ramp.h"
 #include "hot.h"
 #include "osc.h"
 
@@ -107,11 +108,11 @@ static void binaural_control(void *state, const double *from, const double *to, 
     st->to_beat = to[P_BEAT];
     /* Truncating division: the ramp can fall short of the target by at most
      * frames-1 phase units (1e-13 Hz); the snap at segment end removes it. */
-    st->step_l = (st->target_l - st->inc_l) / frames;
-    st->step_r = (st->target_r - st->inc_r) / frames;
+    st->step_l = lull_ramp_step(st->target_l - st->inc_l, frames);
+    st->step_r = lull_ramp_step(st->target_r - st->inc_r, frames);
     st->gain_from = sane(from[P_GAIN]);
     st->gain_to = sane(to[P_GAIN]);
-    st->gain_slope = (st->gain_to - st->gain_from) / (double)frames;
+    st->gain_slope = lull_ramp_slope(st->gain_to - st->gain_from, frames);
     st->seg_pos = 0;
     st->seg_frames = frames;
 }

@@ -20,6 +20,7 @@
  * MIT licence; see LICENSE.
  */
 #include "lull_voice.h"
+#include "ramp.h"
 #include "loader.h"
 #include "hot.h"
 
@@ -98,7 +99,7 @@ static void clip_control(void *state, const double *from, const double *to, int 
         frames = 1;
     st->gain_from = isfinite(from[P_GAIN]) ? from[P_GAIN] : 0.0;
     st->gain_to = isfinite(to[P_GAIN]) ? to[P_GAIN] : 0.0;
-    st->gain_slope = (st->gain_to - st->gain_from) / (double)frames;
+    st->gain_slope = lull_ramp_slope(st->gain_to - st->gain_from, frames);
     st->seg_pos = 0;
     st->seg_frames = frames;
 }

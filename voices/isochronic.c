@@ -32,6 +32,7 @@
  * MIT licence; see LICENSE.
  */
 #include "lull_voice.h"
+#include "ramp.h"
 #include "osc.h"
 
 #include <math.h>
@@ -105,14 +106,14 @@ static void iso_control(void *state, const double *from, const double *to, int f
     st->tone_target = lull_osc_increment(sane(to[P_TONE], 0.0), st->rate_hz);
     st->env_inc = lull_osc_increment(sane(from[P_RATE], 0.0), st->rate_hz);
     st->env_target = lull_osc_increment(sane(to[P_RATE], 0.0), st->rate_hz);
-    st->tone_step = (st->tone_target - st->tone_inc) / frames;
-    st->env_step = (st->env_target - st->env_inc) / frames;
+    st->tone_step = lull_ramp_step(st->tone_target - st->tone_inc, frames);
+    st->env_step = lull_ramp_step(st->env_target - st->env_inc, frames);
     st->gain_from = sane(from[P_GAIN], 0.0);
     st->gain_to = sane(to[P_GAIN], 0.0);
-    st->gain_slope = (st->gain_to - st->gain_from) / (double)frames;
+    st->gain_slope = lull_ramp_slope(st->gain_to - st->gain_from, frames);
     st->duty_from = sane_duty(from[P_DUTY]);
     st->duty_to = sane_duty(to[P_DUTY]);
-    st->duty_slope = (st->duty_to - st->duty_from) / (double)frames;
+    st->duty_slope = lull_ramp_slope(st->duty_to - st->duty_from, frames);
     st->seg_pos = 0;
     st->seg_frames = frames;
 }

@@ -16,6 +16,7 @@
  * MIT licence; see LICENSE.
  */
 #include "lull_voice.h"
+#include "ramp.h"
 #include "osc.h"
 
 #include <math.h>
@@ -81,11 +82,11 @@ static void monaural_control(void *state, const double *from, const double *to, 
         frames = 1;
     monaural_targets(st, from, &st->inc_lo, &st->inc_hi);
     monaural_targets(st, to, &st->target_lo, &st->target_hi);
-    st->step_lo = (st->target_lo - st->inc_lo) / frames;
-    st->step_hi = (st->target_hi - st->inc_hi) / frames;
+    st->step_lo = lull_ramp_step(st->target_lo - st->inc_lo, frames);
+    st->step_hi = lull_ramp_step(st->target_hi - st->inc_hi, frames);
     st->gain_from = 0.5 * sane(from[P_GAIN]);
     st->gain_to = 0.5 * sane(to[P_GAIN]);
-    st->gain_slope = (st->gain_to - st->gain_from) / (double)frames;
+    st->gain_slope = lull_ramp_slope(st->gain_to - st->gain_from, frames);
     st->seg_pos = 0;
     st->seg_frames = frames;
 }

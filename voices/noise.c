@@ -63,6 +63,7 @@
  * MIT licence; see LICENSE.
  */
 #include "lull_voice.h"
+#include "ramp.h"
 #include "hot.h"
 #include "noise_core.h"
 
@@ -192,7 +193,7 @@ static void noise_control(void *state, const double *from, const double *to, int
     sanitize(st); /* end of the previous segment */
     st->gain_from = isfinite(from[P_GAIN]) ? from[P_GAIN] : 0.0;
     st->gain_to = isfinite(to[P_GAIN]) ? to[P_GAIN] : 0.0;
-    st->gain_slope = (st->gain_to - st->gain_from) / (double)frames;
+    st->gain_slope = lull_ramp_slope(st->gain_to - st->gain_from, frames);
     st->seg_pos = 0;
     st->seg_frames = frames;
 }

@@ -38,6 +38,7 @@
  * MIT licence; see LICENSE.
  */
 #include "lull_voice.h"
+#include "ramp.h"
 #include "osc.h"
 
 #include <math.h>
@@ -108,7 +109,7 @@ static void ramp_set(pacer_ramp *r, double from, double to, int frames)
 {
     r->from = from;
     r->to = to;
-    r->slope = (to - from) / (double)frames;
+    r->slope = lull_ramp_slope(to - from, frames);
 }
 
 static void ramp_hold(pacer_ramp *r)

@@ -35,6 +35,7 @@
  * MIT licence; see LICENSE.
  */
 #include "lull_voice.h"
+#include "ramp.h"
 #include "noise_core.h"
 #include "osc.h"
 
@@ -162,13 +163,13 @@ static void spin_control(void *state, const double *from, const double *to, int 
     noise_filter_sanitize(&st->filter, st->mem); /* end of the previous segment */
     st->inc = lull_osc_increment(sane(from[P_RATE]), st->rate_hz);
     st->target = lull_osc_increment(sane(to[P_RATE]), st->rate_hz);
-    st->step = (st->target - st->inc) / frames;
+    st->step = lull_ramp_step(st->target - st->inc, frames);
     st->width_from = width_frames(st, from[P_WIDTH]);
     st->width_to = width_frames(st, to[P_WIDTH]);
-    st->width_slope = (st->width_to - st->width_from) / (double)frames;
+    st->width_slope = lull_ramp_slope(st->width_to - st->width_from, frames);
     st->gain_from = sane(from[P_GAIN]) * st->filter.scale;
     st->gain_to = sane(to[P_GAIN]) * st->filter.scale;
-    st->gain_slope = (st->gain_to - st->gain_from) / (double)frames;
+    st->gain_slope = lull_ramp_slope(st->gain_to - st->gain_from, frames);
     st->seg_pos = 0;
     st->seg_frames = frames;
 }

@@ -11,6 +11,7 @@
  * MIT licence; see LICENSE.
  */
 #include "lull_voice.h"
+#include "ramp.h"
 #include "osc.h"
 
 #include <math.h>
@@ -69,13 +70,13 @@ static void tone_control(void *state, const double *from, const double *to, int 
         frames = 1;
     st->inc = lull_osc_increment(sane(from[P_FREQ]), st->rate_hz);
     st->target = lull_osc_increment(sane(to[P_FREQ]), st->rate_hz);
-    st->step = (st->target - st->inc) / frames;
+    st->step = lull_ramp_step(st->target - st->inc, frames);
     st->gain_from = sane(from[P_GAIN]);
     st->gain_to = sane(to[P_GAIN]);
-    st->gain_slope = (st->gain_to - st->gain_from) / (double)frames;
+    st->gain_slope = lull_ramp_slope(st->gain_to - st->gain_from, frames);
     st->pan_from = sane_pan(from[P_PAN]);
     st->pan_to = sane_pan(to[P_PAN]);
-    st->pan_slope = (st->pan_to - st->pan_from) / (double)frames;
+    st->pan_slope = lull_ramp_slope(st->pan_to - st->pan_from, frames);
     st->seg_pos = 0;
     st->seg_frames = frames;
 }
