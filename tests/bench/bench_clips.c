@@ -18,7 +18,7 @@
  *
  * MIT licence; see LICENSE.
  */
-#define _DEFAULT_SOURCE /* wait4 */
+#define _DEFAULT_SOURCE /* readlink, fork (POSIX under -std=c11) */
 #include "lull.h"
 
 #include <sndfile.h>
@@ -234,10 +234,35 @@ static double time_render(const lull_script *s, int resampler)
     return t;
 }
 
-/* Child process: run the engine through the whole session, output
- * discarded; the parent reads the peak resident size. */
-static int child_run(double hours, int n_files)
+/* The peak resident size of this process's own image (VmHWM), KiB; -1 if
+ * unknown.  Not ru_maxrss: across exec Linux keeps the larger of the old
+ * and new images' high-water marks, and the old one is the parent's copy
+ * made by fork, assets and renders included. */
+static long own_peak_kib(void)
 {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kib = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmHWM:", 6))
+            kib = strtol(line + 6, NULL, 10);
+    if (f)
+        fclose(f);
+    return kib;
+}
+
+static const char *peak_file(const char *hours)
+{
+    static char name[64];
+    snprintf(name, sizeof name, "peak-%s.txt", hours);
+    return in_dir(name);
+}
+
+/* Child process: run the engine through the whole session, output
+ * discarded; its peak resident size goes to peak_file for the parent. */
+static int child_run(const char *hours_arg, int n_files)
+{
+    const double hours = atof(hours_arg);
     char *text = session(hours, n_files, 100000);
     lull_script *s = load(text);
     free(text);
@@ -252,6 +277,9 @@ static int child_run(double hours, int n_files)
         lull_engine_process(e, buf, 4096);
     lull_engine_destroy(&e);
     lull_script_free(&s);
+    FILE *f = fopen(peak_file(hours_arg), "w");
+    if (!f || fprintf(f, "%ld\n", own_peak_kib()) < 0 || fclose(f) != 0)
+        return 3;
     return 0;
 }
 
@@ -264,14 +292,20 @@ static long peak_kib(const char *self, const char *hours, double *sec)
         _exit(127);
     }
     int status = 0;
-    struct rusage ru;
-    memset(&ru, 0, sizeof ru);
-    if (pid < 0 || wait4(pid, &status, 0, &ru) != pid || !WIFEXITED(status) || WEXITSTATUS(status)) {
+    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status)) {
         fprintf(stderr, "lull-bench-clips: the %s h run failed\n", hours);
         exit(1);
     }
     *sec = now_sec() - t0;
-    return ru.ru_maxrss;
+    long kib = -1;
+    FILE *f = fopen(peak_file(hours), "r");
+    if (!f || fscanf(f, "%ld", &kib) != 1 || kib <= 0) {
+        fprintf(stderr, "lull-bench-clips: the %s h run did not report its peak memory\n", hours);
+        exit(1);
+    }
+    fclose(f);
+    unlink(peak_file(hours));
+    return kib;
 }
 
 int main(int argc, char **argv)
@@ -297,7 +331,7 @@ int main(int argc, char **argv)
     }
     const int n_files = quick ? 3 : 40;
     if (child_hours)
-        return child_run(atof(child_hours), n_files);
+        return child_run(child_hours, n_files);
     mkdir(dir, 0777);
     make_assets(n_files, quick);
 
