@@ -14,8 +14,9 @@
  *   summary        the render/wav session with the loudness summary, as
  *                  `lull render` writes it, against the same floor and against
  *                  the render without it; the `--loudness` analysis pass
- *   memory         peak RSS of a child that pulls a 1-hour and an 8-hour
- *                  session through the engine (flat in session length)
+ *   memory         peak RSS (VmHWM) of a fresh process, this program run
+ *                  again, that pulls a 1-hour and an 8-hour session through
+ *                  the engine (flat in session length)
  *
  * Each timing is the best of several repetitions.  Usage:
  *   lull-bench [--quick] [--reps N] [--only GROUP] [--dir TMPDIR] [--kernel BLOCKS]
@@ -353,9 +354,45 @@ static void block_costs(const lull_script *s, int blocks, double *p50, double *p
     lull_engine_destroy(&e);
 }
 
-/* Peak RSS (KiB) of a child that pulls the whole session through the engine
- * (the child reports its own getrusage() peak through a pipe). */
-static long child_peak_rss(const lull_script *s)
+/* The peak resident size of this process's own image (VmHWM), KiB.  Not
+ * ru_maxrss: across exec Linux keeps the larger of the old and new images'
+ * high-water marks, and the old one would be this benchmark's fork. */
+static long own_peak_kib(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kib = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmHWM:", 6))
+            kib = strtol(line + 6, NULL, 10);
+    if (f)
+        fclose(f);
+    return kib;
+}
+
+/* The session the memory figures pull through the engine. */
+static lull_script *memory_session(const char *length) { return voices_session("mix", 4, length); }
+
+/* `lull-bench --memory-child LENGTH` (run by child_peak_rss): pull the
+ * whole session through the engine, print the peak resident size. */
+static int memory_child(const char *length)
+{
+    lull_script *s = memory_session(length);
+    lull_engine *e = engine_for(s);
+    float *buf = malloc(sizeof(float) * 2 * 4096);
+    while (!lull_engine_finished(e))
+        lull_engine_process(e, buf, 4096);
+    free(buf);
+    lull_engine_destroy(&e);
+    lull_script_free(&s);
+    printf("%ld\n", own_peak_kib());
+    return 0;
+}
+
+/* Peak RSS (KiB) of a fresh process (this program executed again, so
+ * nothing of this one's renders is in it) that pulls the whole session
+ * through the engine. */
+static long child_peak_rss(const char *length)
 {
     int fds[2];
     if (pipe(fds) != 0)
@@ -363,26 +400,22 @@ static long child_peak_rss(const lull_script *s)
     pid_t pid = fork();
     if (pid == 0) {
         close(fds[0]);
-        lull_engine *e = engine_for(s);
-        float *buf = malloc(sizeof(float) * 2 * 4096);
-        while (!lull_engine_finished(e))
-            lull_engine_process(e, buf, 4096);
-        free(buf);
-        lull_engine_destroy(&e);
-        struct rusage ru;
-        getrusage(RUSAGE_SELF, &ru);
-        long kib = ru.ru_maxrss;
-        ssize_t w = write(fds[1], &kib, sizeof kib);
-        _exit(w == (ssize_t)sizeof kib ? 0 : 1);
+        if (dup2(fds[1], STDOUT_FILENO) < 0)
+            _exit(127);
+        execl("/proc/self/exe", "lull-bench", "--dir", tmpdir, "--memory-child", length, (char *)NULL);
+        _exit(127);
     }
     close(fds[1]);
-    long kib = -1;
-    ssize_t r = read(fds[0], &kib, sizeof kib);
+    char text[64] = "";
+    ssize_t r = read(fds[0], text, sizeof text - 1);
     close(fds[0]);
     int status = 0;
-    if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
-        r != (ssize_t)sizeof kib)
+    if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || r <= 0)
         die("memory", "the child failed");
+    text[r] = '\0';
+    const long kib = strtol(text, NULL, 10);
+    if (kib <= 0)
+        die("memory", "the child could not read its peak (/proc/self/status)");
     return kib;
 }
 
@@ -472,6 +505,8 @@ int main(int argc, char **argv)
             quick = 1;
         else if (!strcmp(argv[i], "--dir") && i + 1 < argc)
             tmpdir = argv[++i];
+        else if (!strcmp(argv[i], "--memory-child") && i + 1 < argc)
+            return memory_child(argv[++i]);
         else if (!strcmp(argv[i], "--kernel") && i + 1 < argc)
             return kernel(atoi(argv[++i]));
         else if (!strcmp(argv[i], "--render-kernel") && i + 1 < argc)
@@ -626,13 +661,9 @@ int main(int argc, char **argv)
 
     /* Peak memory for a 1-hour and an 8-hour session. */
     if (!quick && wanted(G_MEMORY)) {
-        lull_script *h1 = voices_session("mix", 4, "1:00:00");
-        lull_script *h8 = voices_session("mix", 4, "8:00:00");
-        long m1 = child_peak_rss(h1), m8 = child_peak_rss(h8);
+        long m1 = child_peak_rss("1:00:00"), m8 = child_peak_rss("8:00:00");
         row("peak RSS, 4 voices: 8 h vs 1 h (MiB)", (double)m8 / 1024.0, "MiB", (double)m1 / 1024.0, 1.10);
         row_abs("  peak RSS, 1 h (MiB)", (double)m1 / 1024.0, "MiB", 32.0);
-        lull_script_free(&h1);
-        lull_script_free(&h8);
     }
 
     if (underruns_seen)
