@@ -1,7 +1,8 @@
 #!/bin/sh
 # valgrind_render.sh LULL - valgrind memcheck over `lull check` and a render
-# with every voice kind, to WAV and to FLAC: no invalid read or write, no use
-# of uninitialised memory, no definite leak.  Run by tools/check-all on the
+# with every voice kind, to WAV, FLAC and Ogg, with the loudness summary, and
+# of a clip session (a looping bed, a resampled ducking voice): no invalid
+# read or write, no use of uninitialised memory, no definite leak.  Run by tools/check-all on the
 # plain (uninstrumented) build.
 set -u
 LULL=${1:?usage: valgrind_render.sh PATH/TO/lull}
@@ -50,4 +51,19 @@ vg check check "$T/all.lull"
 vg wav render -q "$T/all.lull" -o "$T/all.wav"
 vg flac render -q "$T/all.lull" -o "$T/all.flac" --rate 44100
 vg ogg render -q "$T/all.lull" -o "$T/all.ogg"
+# Without -q: the loudness summary's meter thread.
+vg summary render "$T/all.lull" -o "$T/summary.wav"
+# Clips: a looping bed replayed from the loop cache (read in place after its
+# first pass), a ducking voice resampled from 44.1 kHz, the loader thread.
+cat >"$T/clips.lull" <<'LULL'
+title "clips"
+voice bed clip gain=-12dB
+voice guide clip duck=-8dB
+voice b binaural carrier=200Hz beat=6Hz gain=-24dB
+0:00 bed play "all.wav" loop fade=0.5s
+0:01 guide play "all.flac"
+0:05 guide play "all.flac"
+0:09 end
+LULL
+vg clips render "$T/clips.lull" -o "$T/clips.wav"
 exit $failures
