@@ -28,6 +28,7 @@
  * tests/bench/callgrind.sh).
  */
 #include "lull.h"
+#include "bench_util.h"
 
 #include <sndfile.h>
 
@@ -42,23 +43,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now_sec(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* CPU seconds (user + system, every thread of this process, joined ones
- * included) used by the last timed call: unlike wall time, it does not
- * count the moments this machine's host gave the cores to someone else. */
-static double cpu_sec(void)
-{
-    struct rusage u;
-    getrusage(RUSAGE_SELF, &u);
-    return (double)u.ru_utime.tv_sec + (double)u.ru_utime.tv_usec * 1e-6 + (double)u.ru_stime.tv_sec +
-           (double)u.ru_stime.tv_usec * 1e-6;
-}
+/* CPU seconds the last timed call used (bench_util.h, cpu_sec). */
 static double last_cpu;
 
 static const char *tmpdir = "/tmp";
@@ -354,21 +339,6 @@ static void block_costs(const lull_script *s, int blocks, double *p50, double *p
     lull_engine_destroy(&e);
 }
 
-/* The peak resident size of this process's own image (VmHWM), KiB.  Not
- * ru_maxrss: across exec Linux keeps the larger of the old and new images'
- * high-water marks, and the old one would be this benchmark's fork. */
-static long own_peak_kib(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kib = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (!strncmp(line, "VmHWM:", 6))
-            kib = strtol(line + 6, NULL, 10);
-    if (f)
-        fclose(f);
-    return kib;
-}
 
 /* The session the memory figures pull through the engine. */
 static lull_script *memory_session(const char *length) { return voices_session("mix", 4, length); }

@@ -20,6 +20,7 @@
  */
 #define _DEFAULT_SOURCE /* readlink, fork (POSIX under -std=c11) */
 #include "lull.h"
+#include "bench_util.h"
 
 #include <sndfile.h>
 
@@ -33,12 +34,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now_sec(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static char dir[1024];
 
@@ -183,15 +178,7 @@ static lull_script *load(const char *text)
     return s;
 }
 
-/* CPU seconds (user + system) of every thread of this process so far:
- * what a timed call costs whatever the host did meanwhile. */
-static double cpu_sec(void)
-{
-    struct rusage u;
-    getrusage(RUSAGE_SELF, &u);
-    return (double)u.ru_utime.tv_sec + (double)u.ru_utime.tv_usec * 1e-6 + (double)u.ru_stime.tv_sec +
-           (double)u.ru_stime.tv_usec * 1e-6;
-}
+/* CPU seconds the last timed call used (bench_util.h, cpu_sec). */
 static double last_cpu;
 
 static double time_silence(int64_t frames)
@@ -234,22 +221,6 @@ static double time_render(const lull_script *s, int resampler)
     return t;
 }
 
-/* The peak resident size of this process's own image (VmHWM), KiB; -1 if
- * unknown.  Not ru_maxrss: across exec Linux keeps the larger of the old
- * and new images' high-water marks, and the old one is the parent's copy
- * made by fork, assets and renders included. */
-static long own_peak_kib(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kib = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (!strncmp(line, "VmHWM:", 6))
-            kib = strtol(line + 6, NULL, 10);
-    if (f)
-        fclose(f);
-    return kib;
-}
 
 static const char *peak_file(const char *hours)
 {

@@ -21,6 +21,7 @@
  */
 #include "limiter.h"
 #include "lull.h"
+#include "bench_util.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -31,13 +32,6 @@
 #define RATE 48000
 #define BLOCK 64
 #define FRAMES (RATE * 4)
-
-static double now_sec(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* White noise at `amp` (uniform, so its peak is amp). */
 static float *noise(double amp)

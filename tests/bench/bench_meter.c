@@ -14,6 +14,7 @@
  * tones (for callgrind): i, i+sp, i+tp, i+tp+sp, lull-tp, lull-tp-all.
  */
 #include "lull.h"
+#include "bench_util.h"
 #include "true_peak.h"
 
 #include <ebur128.h>
@@ -25,13 +26,6 @@
 #include <time.h>
 
 #define CHUNK 16384
-
-static double now_sec(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static void die(const char *what, const char *why)
 {
