@@ -167,6 +167,32 @@ static inline int cu_render_script(const char *script, int rate, int resampler, 
     return 0;
 }
 
+/* The script's render with the best converter (cu_render_script, blocks
+ * of `block` frames) as `ref`, and an engine of the same script, offline
+ * or live, to pull by hand against it.  0; -1 with nothing left allocated. */
+static inline int cu_reference_and_engine(const char *script, int rate, int block, int offline, cu_render *ref,
+                                          lull_script **s, lull_engine **e)
+{
+    *s = NULL;
+    *e = NULL;
+    if (cu_render_script(script, rate, LULL_RESAMPLER_BEST, block, ref) < 0) {
+        printf("  the reference render failed\n");
+        return -1;
+    }
+    *s = cu_load(script);
+    lull_engine_config ec = lull_engine_config_init();
+    ec.rate_hz = rate;
+    ec.offline = offline;
+    if (!*s || lull_engine_create(*s, &ec, e) != LULL_OK) {
+        printf("  the engine could not be made\n");
+        lull_script_free(s);
+        free(ref->lr);
+        ref->lr = NULL;
+        return -1;
+    }
+    return 0;
+}
+
 /* One channel (0 left, 1 right) of frames [from, from+n). */
 static inline float *cu_channel(const cu_render *r, int ch, long from, long n)
 {

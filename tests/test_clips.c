@@ -297,17 +297,10 @@ static void test_loop_cache_seek(void)
     }
     const char *script = "voice amb clip gain=-6dB\n0:00.0103 amb play \"seek-loop.wav\" loop\n0:08 end\n";
     cu_render ref;
-    if (cu_render_script(script, RATE, LULL_RESAMPLER_BEST, 0, &ref) < 0) {
-        CHECK(0, "render failed");
-        return;
-    }
-    lull_script *s = cu_load(script);
-    lull_engine_config ec = lull_engine_config_init();
-    ec.offline = 1;
-    lull_engine *e = NULL;
-    if (!s || lull_engine_create(s, &ec, &e) != LULL_OK) {
-        CHECK(0, "engine");
-        free(ref.lr);
+    lull_script *s;
+    lull_engine *e;
+    if (cu_reference_and_engine(script, RATE, 0, 1, &ref, &s, &e) < 0) {
+        CHECK(0, "render or engine failed");
         return;
     }
     const long start = 494; /* 0:00.0103 */
@@ -442,16 +435,10 @@ static void test_blocks_and_seek(void)
              "+1.5s guide play \"n22.wav\" gain=-3dB pan=0.3\n"
              "0:05 bed stop over 1s\n"
              "0:06.5 end\n";
-    if (cu_render_script(script, RATE, LULL_RESAMPLER_BEST, 4096, &a) < 0) {
-        CHECK(0, "render failed");
-        return;
-    }
-    lull_script *s = cu_load(script);
-    lull_engine_config ec = lull_engine_config_init();
-    ec.offline = 1;
-    lull_engine *e = NULL;
-    if (!s || lull_engine_create(s, &ec, &e) != LULL_OK) {
-        CHECK(0, "engine");
+    lull_script *s;
+    lull_engine *e;
+    if (cu_reference_and_engine(script, RATE, 4096, 1, &a, &s, &e) < 0) {
+        CHECK(0, "render or engine failed");
         return;
     }
     const long seek_to = 3 * RATE + 1234;
@@ -560,16 +547,10 @@ static void test_live_underrun(void)
                          "0:00 guide play \"long.wav\" pan=-1\n"
                          "0:06 end\n";
     cu_render ref;
-    if (cu_render_script(script, RATE, LULL_RESAMPLER_BEST, 256, &ref) < 0) {
-        CHECK(0, "render failed");
-        return;
-    }
-    lull_script *s = cu_load(script);
-    lull_engine_config ec = lull_engine_config_init();
-    ec.offline = 0;
-    lull_engine *e = NULL;
-    if (!s || lull_engine_create(s, &ec, &e) != LULL_OK) {
-        CHECK(0, "engine");
+    lull_script *s;
+    lull_engine *e;
+    if (cu_reference_and_engine(script, RATE, 256, 0, &ref, &s, &e) < 0) {
+        CHECK(0, "render or engine failed");
         return;
     }
     float *buf = calloc((size_t)ref.frames * 2, sizeof(float));
@@ -596,6 +577,9 @@ static void test_live_underrun(void)
      * sample (lull_engine_prepare lets it decode the first clip before
      * playback starts), unless the machine stalled the loader (then the gaps are
      * counted, and only they differ). */
+    lull_engine_config ec = lull_engine_config_init();
+    ec.rate_hz = RATE;
+    ec.offline = 0;
     if (lull_engine_create(s, &ec, &e) != LULL_OK) {
         CHECK(0, "engine");
         return;
