@@ -40,6 +40,9 @@ static void help(FILE *f)
             "                      on the master bus\n"
             "      --true-peak DBTP the master limiter's true-peak ceiling, -30..0 (default -1);\n"
             "                      --loudness keeps its gain under it too\n"
+            "      --sync          wait until a new file is on the disk (fsync), so it\n"
+            "                      survives a power cut; a file being replaced is always\n"
+            "                      synced before the old one gives way\n"
             "  -q, --quiet         no progress bar or summary (and no loudness\n"
             "                      measurement: faster)\n"
             "  -v, --verbose       also say what the loudness pass measured and did\n"
@@ -94,6 +97,7 @@ int cmd_render(int argc, char **argv)
         { "resampler", required_argument, NULL, 'R' },
         { "help", no_argument, NULL, 'h' },         { "loudness", required_argument, NULL, 'L' },
         { "true-peak", required_argument, NULL, 'T' }, { "verbose", no_argument, NULL, 'v' },
+        { "sync", no_argument, NULL, 'Y' },
         { NULL, 0, NULL, 0 },
     };
     double target_lufs = NAN, ceiling_dbtp = -1.0;
@@ -162,6 +166,7 @@ int cmd_render(int argc, char **argv)
             rc.true_peak_dbtp = ceiling_dbtp;
             break;
         case 'q': cli_quiet = 1; break;
+        case 'Y': rc.sync = 1; break;
         case 'v': cli_verbose = 1; break;
         case 'h': help(stdout); return EXIT_OK;
         case ':': cli_error("render: %s needs a value", argv[optind - 1]); return EXIT_USAGE;

@@ -462,6 +462,12 @@ typedef struct lull_render_config {
                                   * exactly what was written (EBU R 128) */
     double true_peak_dbtp;       /* the limiter's ceiling (see lull_engine_config);
                                   * default -1 */
+    int sync;                    /* non-zero: a new file is made durable too
+                                  * (fsync of the file before the rename and of
+                                  * its folder after), so it survives a power
+                                  * cut.  Replacing an existing file always
+                                  * syncs the new one before the rename.
+                                  * Default 0 */
 } lull_render_config;
 
 LULL_API lull_render_config lull_render_config_init(void);          /* [ANY] */
@@ -469,7 +475,8 @@ LULL_API lull_render_config lull_render_config_init(void);          /* [ANY] */
 /* Render the whole session to `path`.  The file is written under a temporary
  * name in the same folder and renamed over `path` only when complete, so a
  * failed or cancelled render leaves no partial file and never damages an
- * existing one.  The path "-" means standard output, as a WAV stream (the
+ * existing one (an existing file is replaced only by one already on the
+ * disk, fsynced, so not even a power cut can leave it half written).  The path "-" means standard output, as a WAV stream (the
  * header is written first with the session's exact length, so it can be
  * piped into another program).  [NRT] */
 LULL_API int lull_render_file(const lull_script *script, const char *path,

@@ -3,9 +3,20 @@
  *
  * The engine core is pulled exactly as a live host pulls it, only as fast as
  * the encoder takes the samples.  The file is written under a temporary name
- * beside the target and renamed over it only once it is complete and synced,
- * so a failed or cancelled render leaves nothing behind and never touches an
+ * beside the target and renamed over it only once it is complete, so a
+ * failed or cancelled render leaves nothing behind and never touches an
  * existing file.
+ *
+ * Durability (what is on the disk after a power cut, not just in the page
+ * cache): when the render replaces an existing file, the new one is fsynced
+ * before the rename, so the old file gives way only to a complete one even
+ * if the machine dies a moment later.  A new file is not synced unless the
+ * caller asks (lull_render_config.sync, `lull render --sync`: the file, and
+ * the folder after the rename): like cp, sox or ffmpeg, the render returns
+ * once the kernel has the data, and a power cut in the next half minute can
+ * leave that new file empty, but never damages anything that was there.
+ * The disk wait this skips is about as long as writing the whole file of
+ * silence (0.8 s for an hour of 24-bit WAV here; tests/bench).
  */
 #if defined(__linux__) && !defined(_GNU_SOURCE)
 #define _GNU_SOURCE /* sync_file_range */
@@ -50,8 +61,9 @@
  * the ring lets synthesis run on meanwhile.  (The int chunks, for FLAC,
  * are never touched by a WAV render, so they take no memory there.) */
 #define RENDER_NBUF 8
-/* Ask the kernel to start writing back every this many bytes, so the final
- * fsync waits only for the tail instead of the whole file. */
+/* When the file is to be synced: ask the kernel to start writing back every
+ * this many bytes, so the final fsync waits only for the tail instead of the
+ * whole file. */
 #define RENDER_WRITEBACK_BYTES (8 << 20)
 
 typedef enum { OUT_FLOAT, OUT_RAW, OUT_INT } out_kind;
@@ -63,7 +75,7 @@ typedef struct writer {
     SNDFILE *sf;
     out_kind kind;
     int raw_bytes;         /* OUT_RAW: bytes per sample */
-    int fd;                /* the file (not a stream), for early writeback; else -1 */
+    int fd;                /* the file to be synced, for early writeback; else -1 */
     off_t synced;          /* writeback started up to here */
     float *buf[RENDER_NBUF];   /* the chunks as synthesised */
     int32_t *ints[RENDER_NBUF]; /* OUT_INT: the chunks converted */
@@ -91,8 +103,9 @@ static sf_count_t write_chunk(writer *w, int t)
     }
 }
 
-/* Start writeback of what has been written since the last call (Linux);
- * the data is still made durable by the fsync before the rename. */
+/* Start writeback of what has been written since the last call (Linux), for
+ * a file that will be synced; the fsync before the rename still makes it
+ * durable. */
 static void start_writeback(writer *w)
 {
 #if defined(__linux__) && defined(SYNC_FILE_RANGE_WRITE)
@@ -268,6 +281,37 @@ static char *temp_name_for(const char *path)
     return t;
 }
 
+/* Is there anything at path (a file to be replaced)? */
+static int target_exists(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
+
+/* fsync the folder that holds path, so a rename into it is durable; 0 on
+ * success (also where the file system cannot sync a folder at all). */
+static int sync_folder_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[4096];
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    const int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (dfd < 0)
+        return -1;
+    int r = fsync(dfd);
+    if (r != 0 && (errno == EINVAL || errno == EROFS))
+        r = 0;
+    const int saved = errno;
+    close(dfd);
+    errno = saved;
+    return r;
+}
+
 int lull_render_file(const lull_script *script, const char *path, const lull_render_config *cfg_in)
 {
     if (!script || !path || !*path)
@@ -315,6 +359,8 @@ int lull_render_file(const lull_script *script, const char *path, const lull_ren
     }
 
     char *tmp = to_stdout ? NULL : temp_name_for(path);
+    /* Sync before the rename when asked, or when a file is being replaced. */
+    int durable = !to_stdout && (cfg.sync || target_exists(path));
     /* The ring and the conversion buffers (see writer_start). */
     unsigned char *buf = malloc(sizeof(float) * 2 * RENDER_CHUNK * (2 * RENDER_NBUF + 1));
     const int sub = info.format & SF_FORMAT_SUBMASK;
@@ -392,7 +438,7 @@ opened:
         r = LULL_ERR_CANCELLED;
         goto fail;
     }
-    if (writer_start(&w, sf, fd, kind, int_bits / 8, buf) != 0) {
+    if (writer_start(&w, sf, durable ? fd : -1, kind, int_bits / 8, buf) != 0) {
         lull_set_error("%s: cannot start the writer thread", path);
         r = LULL_ERR_NOMEM;
         goto fail;
@@ -451,17 +497,35 @@ opened:
         lull_engine_destroy(&e);
         return LULL_OK;
     }
-    if (fsync(fd) != 0 || close(fd) != 0) {
-        fd = -1;
+    /* Something may have been put at `path` meanwhile: it is protected too. */
+    if (!durable)
+        durable = target_exists(path);
+    if (durable && fsync(fd) != 0) {
         lull_set_error("%s: write failed: %s", path, strerror(errno));
         r = LULL_ERR_IO;
         goto fail;
     }
-    fd = -1;
+    {
+        const int closed = close(fd);
+        fd = -1;
+        if (closed != 0) {
+            lull_set_error("%s: write failed: %s", path, strerror(errno));
+            r = LULL_ERR_IO;
+            goto fail;
+        }
+    }
     if (rename(tmp, path) != 0) {
         lull_set_error("%s: cannot replace the file: %s", path, strerror(errno));
         r = LULL_ERR_IO;
         goto fail;
+    }
+    if (cfg.sync && sync_folder_of(path) != 0) {
+        /* The file is complete and in place; only its durability is in doubt. */
+        lull_set_error("%s: written, but its folder could not be synced: %s", path, strerror(errno));
+        free(tmp);
+        free(buf);
+        lull_engine_destroy(&e);
+        return LULL_ERR_IO;
     }
     free(tmp);
     free(buf);

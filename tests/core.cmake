@@ -7,6 +7,10 @@ add_test(NAME test_cli COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/test_cli.sh $<TARG
   ${PROJECT_SOURCE_DIR}/scripts/README.md)
 set_tests_properties(test_cli PROPERTIES LABELS core TIMEOUT 300)
 lull_add_test(test_render test_render.c)
+# What a render waits for: fsync when replacing a file or asked, never half
+# a file over a good one (its own fsync and sync_file_range record the calls).
+lull_add_test(test_render_sync test_render_sync.c)
+set_tests_properties(test_render_sync PROPERTIES LABELS core TIMEOUT 300)
 # lull's float-to-PCM conversion for renders against libsndfile's (engine/pcm.c).
 lull_add_test(test_pcm test_pcm.c)
 lull_add_test(test_sessions test_sessions.c)

@@ -189,6 +189,11 @@ run 0 render good.lull -o noext --format flac
 soxi_is noext -t flac
 run 0 render good.lull -o out.WAV
 soxi_is out.WAV -t wav
+# --sync (wait for the disk) writes the same file; over an existing one too.
+run 0 render good.lull -o outsync.wav --sync -q
+cmp -s out16.wav outsync.wav && fail "--sync wrote the 16-bit file"
+run 0 render good.lull -o outsync.wav --sync --bits 16 -q
+cmp -s out16.wav outsync.wav || fail "render --sync differs from the same render without it"
 # The files hold sound: the fade-in peak is reached, nothing clips.
 for f in out24.wav out16.wav out32.wav out.flac out.ogg; do
     peak=$(sox "$f" -n stat 2>&1 | awk '/Maximum amplitude/ { print $3 }')
