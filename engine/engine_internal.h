@@ -190,6 +190,20 @@ int64_t lull_live_position(const lull_engine *e);
 /* Whether a stop command or the session end has finished the engine. */
 int lull_live_done(const lull_engine *e);
 
+/* lull_engine_process in two halves, for an offline render that runs the
+ * true-peak limiter on another thread than the mixer (render.c):
+ * lull_engine_mix is everything before the limiter (mixer, live stage), and
+ * lull_engine_limit is the limiter.  Feeding every block of the first to
+ * the second, in order, gives exactly the samples lull_engine_process gives
+ * for the same block sizes, and each half touches only its own state, so
+ * the two may run on different threads.  The first mix call also fills the
+ * look-ahead: *prime_frames (at most LULL_LIM_RING) frames go to prime_out,
+ * to be limited before the block and then dropped; later calls set it to 0.
+ * No commands, no seeks, no published status in this mode: the engine is
+ * the render's own.  [NRT, render only] */
+int lull_engine_mix(lull_engine *e, float *out, int frames, float *prime_out, int *prime_frames);
+void lull_engine_limit(lull_engine *e, float *io, int frames);
+
 /* clips.c.  [NRT]: build the plays, the ducking curves and the loader; adds
  * MARK events to e->events (room for 2 per clip must be allocated). */
 int lull_clips_create(lull_engine *e, const lull_script *s);

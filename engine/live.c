@@ -350,8 +350,8 @@ LULL_HOT_CLONES static void fill_tags(int64_t *restrict tags, int64_t p0, int n)
 }
 
 /* The mixer and the live stage for `frames` frames, and the session frame
- * of each into tags: what the limiter takes in, delay_frames ahead of the
- * output. */
+ * of each into tags (unless NULL): what the limiter takes in, delay_frames
+ * ahead of the output. */
 static int run(lull_engine *e, float *out, int frames, int64_t *tags)
 {
     lull_live *l = &e->live;
@@ -363,7 +363,7 @@ static int run(lull_engine *e, float *out, int frames, int64_t *tags)
         if (l->done || fade_silent(l)) {
             /* Ended, stopped or paused: silence, the position holds. */
             memset(out + 2 * done, 0, sizeof(float) * 2 * (size_t)rest);
-            for (int k = 0; k < rest; k++)
+            for (int k = 0; tags && k < rest; k++)
                 tags[done + k] = e->pos;
             if (!l->done)
                 live += rest;
@@ -387,7 +387,8 @@ static int run(lull_engine *e, float *out, int frames, int64_t *tags)
         const double g1 = live_gain(l);
         const int64_t p0 = e->pos;
         live += lull_engine_process_core(e, out + 2 * done, (int)n, g0, (g1 - g0) / (double)n);
-        fill_tags(tags + done, p0, (int)n);
+        if (tags)
+            fill_tags(tags + done, p0, (int)n);
         done += (int)n;
         settle(e);
     }
@@ -465,6 +466,51 @@ int lull_engine_process(lull_engine *e, float *out, int frames)
     /* 3. Publish. */
     publish(e, out, frames);
     return (int)live;
+}
+
+/* The two halves of lull_engine_process (engine_internal.h): the same
+ * run() and limiter calls on the same stages, the limiter's left to the
+ * caller.  The positions the limiter carries (tags) only serve the status
+ * this mode does not publish, so the limiting half numbers its frames
+ * itself. */
+int lull_engine_mix(lull_engine *e, float *out, int frames, float *prime_out, int *prime_frames)
+{
+    lull_live *l = &e->live;
+    *prime_frames = 0;
+    if (l->prime_pending) {
+        /* prime(), less the limiter: lull_engine_limit takes these first. */
+        lull_limiter_reset(&e->limiter, e->pos);
+        l->prime_pending = 0;
+        l->out_frames = 0;
+        l->in_live_frames = 0;
+        l->done_seen = 0;
+        int n = 0;
+        for (int left = e->limiter.delay_frames; left > 0;) {
+            const int c = left < LULL_LIVE_STAGE ? left : LULL_LIVE_STAGE;
+            l->in_live_frames += run(e, prime_out + 2 * n, c, NULL);
+            n += c;
+            left -= c;
+        }
+        *prime_frames = n;
+    }
+    int live = 0;
+    for (int done = 0; done < frames;) {
+        const int c = frames - done < LULL_LIVE_STAGE ? frames - done : LULL_LIVE_STAGE;
+        live += run(e, out + 2 * done, c, NULL);
+        done += c;
+    }
+    return live;
+}
+
+void lull_engine_limit(lull_engine *e, float *io, int frames)
+{
+    int64_t *tags = e->live.stage_tag;
+    for (int done = 0; done < frames;) {
+        const int c = frames - done < LULL_LIVE_STAGE ? frames - done : LULL_LIVE_STAGE;
+        fill_tags(tags, e->limiter.n_in, c);
+        lull_limiter_process(&e->limiter, io + 2 * done, tags, c);
+        done += c;
+    }
 }
 
 int lull_engine_seek(lull_engine *e, int64_t frame)

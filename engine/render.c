@@ -21,7 +21,7 @@
 #if defined(__linux__) && !defined(_GNU_SOURCE)
 #define _GNU_SOURCE /* sync_file_range */
 #endif
-#include "lull_internal.h"
+#include "engine_internal.h"
 #include "pcm.h"
 #include "render_internal.h"
 
@@ -70,6 +70,10 @@ typedef enum { OUT_FLOAT, OUT_RAW, OUT_INT } out_kind;
 
 typedef struct writer {
     pthread_t thread;
+    lull_engine *limit;    /* if not NULL: the engine whose limiter this thread
+                            * runs over each chunk before writing it */
+    float *prime;          /* the look-ahead the first chunk's mix filled */
+    int prime_frames;      /* limited before the first chunk, then dropped */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     SNDFILE *sf;
@@ -89,6 +93,13 @@ typedef struct writer {
 static sf_count_t write_chunk(writer *w, int t)
 {
     const int frames = w->frames[t];
+    if (w->limit) {
+        if (w->prime_frames) {
+            lull_engine_limit(w->limit, w->prime, w->prime_frames);
+            w->prime_frames = 0;
+        }
+        lull_engine_limit(w->limit, w->buf[t], frames);
+    }
     switch (w->kind) {
     case OUT_RAW: {
         if (w->raw_bytes == 3)
@@ -363,6 +374,7 @@ int lull_render_file(const lull_script *script, const char *path, const lull_ren
     int durable = !to_stdout && (cfg.sync || target_exists(path));
     /* The ring and the conversion buffers (see writer_start). */
     unsigned char *buf = malloc(sizeof(float) * 2 * RENDER_CHUNK * (2 * RENDER_NBUF + 1));
+    float *prime = malloc(sizeof(float) * 2 * LULL_LIM_RING); /* see w.limit */
     const int sub = info.format & SF_FORMAT_SUBMASK;
     const int int_bits = sub == SF_FORMAT_PCM_16 ? 16 : sub == SF_FORMAT_PCM_24 ? 24 : 0;
     out_kind kind = OUT_FLOAT;
@@ -444,13 +456,29 @@ opened:
         goto fail;
     }
     writer_running = 1;
+    /* WAV: the writer thread, which only packs and copies, also runs the
+     * limiter, so the mixer's thread (the render's longest) does not.  Not
+     * for FLAC or Ogg, whose encoders keep the writer busier than the
+     * mixer, nor with the loudness meter, which measures the limited
+     * samples here on this thread. */
+    if (prime && !meter && ff == LULL_FORMAT_WAV) {
+        w.limit = e;
+        w.prime = prime;
+    }
     split = lull_split_start(e, script, &ec, RENDER_CHUNK);
     while (done < total) {
         int n = total - done > RENDER_CHUNK ? RENDER_CHUNK : (int)(total - done);
         float *chunk = writer_acquire(&w);
         if (!chunk)
             break; /* the writer failed; reported below */
-        lull_split_process(split, e, chunk, n);
+        if (w.limit) {
+            int primed = 0;
+            lull_split_mix(split, e, chunk, n, prime, &primed);
+            if (primed)
+                w.prime_frames = primed; /* before the writer sees the chunk */
+        } else {
+            lull_split_process(split, e, chunk, n);
+        }
         /* Measure exactly what goes to the encoder. */
         if (meter && (r = lull_meter_add(meter, chunk, n)) != LULL_OK)
             goto fail;
@@ -494,6 +522,7 @@ opened:
     lull_meter_free(&meter);
     if (to_stdout) {
         free(buf);
+        free(prime);
         lull_engine_destroy(&e);
         return LULL_OK;
     }
@@ -524,11 +553,13 @@ opened:
         lull_set_error("%s: written, but its folder could not be synced: %s", path, strerror(errno));
         free(tmp);
         free(buf);
+        free(prime);
         lull_engine_destroy(&e);
         return LULL_ERR_IO;
     }
     free(tmp);
     free(buf);
+    free(prime);
     lull_engine_destroy(&e);
     return LULL_OK;
 
@@ -548,6 +579,7 @@ fail:
         free(tmp);
     }
     free(buf);
+    free(prime);
     lull_engine_destroy(&e);
     return r;
 }

@@ -49,6 +49,9 @@ typedef struct lull_split lull_split;
 lull_split *lull_split_start(lull_engine *e, const lull_script *s, const lull_engine_config *ec,
                              int chunk_frames);
 int lull_split_process(lull_split *sp, lull_engine *e, float *out, int frames);
+/* The same with lull_engine_mix (engine_internal.h) for the main engine:
+ * its limiter is left to the caller. */
+int lull_split_mix(lull_split *sp, lull_engine *e, float *out, int frames, float *prime_out, int *prime_frames);
 void lull_split_stop(lull_split **sp, lull_engine *e);
 
 #endif

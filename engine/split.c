@@ -172,10 +172,13 @@ lull_split *lull_split_start(lull_engine *e, const lull_script *s, const lull_en
     return sp;
 }
 
-int lull_split_process(lull_split *sp, lull_engine *e, float *out, int frames)
+/* The main engine's block (whole, or its mix half when prime_out is not
+ * NULL), with the helper's slot for it in place. */
+static int split_run(lull_split *sp, lull_engine *e, float *out, int frames, float *prime_out, int *prime_frames)
 {
     if (!sp)
-        return lull_engine_process(e, out, frames);
+        return prime_out ? lull_engine_mix(e, out, frames, prime_out, prime_frames)
+                         : lull_engine_process(e, out, frames);
     pthread_mutex_lock(&sp->mu);
     while (sp->count == 0)
         pthread_cond_wait(&sp->cv, &sp->mu);
@@ -186,7 +189,8 @@ int lull_split_process(lull_split *sp, lull_engine *e, float *out, int frames)
      * engine's first call fills). */
     e->ext_mix = sp->buf[slot];
     e->ext_start = sp->start[slot];
-    const int r = lull_engine_process(e, out, frames);
+    const int r = prime_out ? lull_engine_mix(e, out, frames, prime_out, prime_frames)
+                            : lull_engine_process(e, out, frames);
     e->ext_mix = NULL;
     pthread_mutex_lock(&sp->mu);
     sp->tail = (slot + 1) % SPLIT_NBUF;
@@ -194,6 +198,16 @@ int lull_split_process(lull_split *sp, lull_engine *e, float *out, int frames)
     pthread_cond_broadcast(&sp->cv);
     pthread_mutex_unlock(&sp->mu);
     return r;
+}
+
+int lull_split_process(lull_split *sp, lull_engine *e, float *out, int frames)
+{
+    return split_run(sp, e, out, frames, NULL, NULL);
+}
+
+int lull_split_mix(lull_split *sp, lull_engine *e, float *out, int frames, float *prime_out, int *prime_frames)
+{
+    return split_run(sp, e, out, frames, prime_out, prime_frames);
 }
 
 void lull_split_stop(lull_split **psp, lull_engine *e)
