@@ -348,7 +348,8 @@ static inline __attribute__((always_inline)) void push(lull_limiter *lim, float 
             rl[k] = rl[k + LULL_LIM_RING] = io[2 * (k0 + k)];
             rr[k] = rr[k + LULL_LIM_RING] = io[2 * (k0 + k) + 1];
         }
-        memcpy(lim->ring_tag + w, tags + k0, sizeof(int64_t) * (size_t)len);
+        if (tags)
+            memcpy(lim->ring_tag + w, tags + k0, sizeof(int64_t) * (size_t)len);
         k0 += len;
     }
 }
@@ -423,7 +424,7 @@ LULL_HOT_CLONES void lull_limiter_process(lull_limiter *lim, float *io, const in
 {
     for (int k0 = 0; k0 < n;) {
         const int m = n - k0 < LULL_LIM_SUB ? n - k0 : LULL_LIM_SUB;
-        process_run(lim, io + 2 * k0, tags + k0, m);
+        process_run(lim, io + 2 * k0, tags ? tags + k0 : NULL, m);
         k0 += m;
     }
 }

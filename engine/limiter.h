@@ -104,7 +104,9 @@ void lull_limiter_init(lull_limiter *lim, int rate_hz, double ceiling_dbtp, int 
 void lull_limiter_reset(lull_limiter *lim, int64_t tag);
 /* Push n new frames (interleaved stereo, in place) with their tags; io
  * receives the n frames that leave the delay line, limited.  Block-size invariant: the output does not
- * depend on how the frames are split into calls.  [RT] */
+ * depend on how the frames are split into calls.  tags may be NULL when
+ * nobody asks lull_limiter_next_tag (an offline render): the samples are
+ * the same, the tags are left as they were.  [RT] */
 void lull_limiter_process(lull_limiter *lim, float *io, const int64_t *tags, int n);
 /* The tag of the next frame to leave the delay line.  [RT] */
 int64_t lull_limiter_next_tag(const lull_limiter *lim);

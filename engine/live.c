@@ -471,8 +471,7 @@ int lull_engine_process(lull_engine *e, float *out, int frames)
 /* The two halves of lull_engine_process (engine_internal.h): the same
  * run() and limiter calls on the same stages, the limiter's left to the
  * caller.  The positions the limiter carries (tags) only serve the status
- * this mode does not publish, so the limiting half numbers its frames
- * itself. */
+ * this mode does not publish, so neither half makes them. */
 int lull_engine_mix(lull_engine *e, float *out, int frames, float *prime_out, int *prime_frames)
 {
     lull_live *l = &e->live;
@@ -504,13 +503,9 @@ int lull_engine_mix(lull_engine *e, float *out, int frames, float *prime_out, in
 
 void lull_engine_limit(lull_engine *e, float *io, int frames)
 {
-    int64_t *tags = e->live.stage_tag;
-    for (int done = 0; done < frames;) {
-        const int c = frames - done < LULL_LIVE_STAGE ? frames - done : LULL_LIVE_STAGE;
-        fill_tags(tags, e->limiter.n_in, c);
-        lull_limiter_process(&e->limiter, io + 2 * done, tags, c);
-        done += c;
-    }
+    /* The limiter's output does not depend on how its input is split into
+     * calls (limiter.h), so one call takes the whole chunk. */
+    lull_limiter_process(&e->limiter, io, NULL, frames);
 }
 
 int lull_engine_seek(lull_engine *e, int64_t frame)
