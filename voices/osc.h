@@ -172,16 +172,20 @@ static inline void lull_osc_run2(uint64_t phase[2], int64_t inc[2], const int64_
 #if defined(__GNUC__) && !defined(__clang__) /* __builtin_shuffle */
     if (n >= 4) {
         /* Four frames per step, in two vectors of (left, right) x 2 frames:
-         * over four frames a phase moves by 4*inc + 6*step and an
-         * increment by 4*step (the sums of the serial recurrence, exact
-         * in 64-bit wrap-around arithmetic), so every lane holds the
-         * very phase the one-frame loop below would reach. */
-        const lull_osc_u64x4 s4 = { st[0] * 4, st[1] * 4, st[0] * 4, st[1] * 4 };
+         * over four frames a phase moves by q = 4*inc + 6*step and an
+         * increment by 4*step, so q itself moves by 16*step (the sums of
+         * the serial recurrence, exact in 64-bit wrap-around arithmetic):
+         * every lane holds the very phase the one-frame loop below would
+         * reach, with two vector additions per four frames instead of
+         * four operations.  The increment after the loop is in + 4k*step,
+         * k the steps taken. */
+        const lull_osc_u64x4 s16 = { st[0] * 16, st[1] * 16, st[0] * 16, st[1] * 16 };
         const lull_osc_u64x4 s6 = { st[0] * 6, st[1] * 6, st[0] * 6, st[1] * 6 };
         const lull_osc_u64x2 in1 = in + st, in2 = in1 + st, in3 = in2 + st;
         const lull_osc_u64x2 ph1 = ph + in, ph2 = ph1 + in1, ph3 = ph2 + in2;
         lull_osc_u64x4 pa = { ph[0], ph[1], ph1[0], ph1[1] }, pb = { ph2[0], ph2[1], ph3[0], ph3[1] };
-        lull_osc_u64x4 ia = { in[0], in[1], in1[0], in1[1] }, ib = { in2[0], in2[1], in3[0], in3[1] };
+        const lull_osc_u64x4 ia = { in[0], in[1], in1[0], in1[1] }, ib = { in2[0], in2[1], in3[0], in3[1] };
+        lull_osc_u64x4 qa = (ia << 2) + s6, qb = (ib << 2) + s6;
         const lull_osc_i32x8 odd = { 1, 3, 5, 7, 9, 11, 13, 15 };
         for (; i + 4 <= n; i += 4) {
             /* The top 32 bits of each lane (the odd 32-bit halves on this
@@ -189,13 +193,13 @@ static inline void lull_osc_run2(uint64_t phase[2], int64_t inc[2], const int64_
             const lull_osc_i32x8 top = __builtin_shuffle((lull_osc_i32x8)pa, (lull_osc_i32x8)pb, odd);
             const lull_osc_f32x8 f = __builtin_convertvector(top, lull_osc_f32x8) * 0x1p-32f;
             memcpy(turns2 + 2 * i, &f, sizeof f);
-            pa += (ia << 2) + s6;
-            pb += (ib << 2) + s6;
-            ia += s4;
-            ib += s4;
+            pa += qa;
+            pb += qb;
+            qa += s16;
+            qb += s16;
         }
         ph = (lull_osc_u64x2){ pa[0], pa[1] };
-        in = (lull_osc_u64x2){ ia[0], ia[1] };
+        in += st * (uint64_t)i;
     }
 #endif
     for (; i < n; i++) {
