@@ -16,7 +16,8 @@
  *                  the render without it; the `--loudness` analysis pass
  *   memory         peak RSS (VmHWM) of a fresh process, this program run
  *                  again, that pulls a 1-hour and an 8-hour session through
- *                  the engine (flat in session length)
+ *                  the engine (flat in session length), and the CPU time
+ *                  of each pull per hour of session (linear in length)
  *
  * Each timing is the best of several repetitions.  Usage:
  *   lull-bench [--quick] [--reps N] [--only GROUP] [--dir TMPDIR] [--kernel BLOCKS]
@@ -352,25 +353,28 @@ static void block_costs(const lull_script *s, int blocks, double *p50, double *p
 static lull_script *memory_session(const char *length) { return voices_session("mix", 4, length); }
 
 /* `lull-bench --memory-child LENGTH` (run by child_peak_rss): pull the
- * whole session through the engine, print the peak resident size. */
+ * whole session through the engine, print the peak resident size (KiB)
+ * and the CPU seconds the pull took, every thread (the clip loader's too). */
 static int memory_child(const char *length)
 {
     lull_script *s = memory_session(length);
     lull_engine *e = engine_for(s);
     float *buf = malloc(sizeof(float) * 2 * 4096);
+    const double c0 = cpu_sec();
     while (!lull_engine_finished(e))
         lull_engine_process(e, buf, 4096);
+    const double cpu = cpu_sec() - c0;
     free(buf);
     lull_engine_destroy(&e);
     lull_script_free(&s);
-    printf("%ld\n", own_peak_kib());
+    printf("%ld %.6f\n", own_peak_kib(), cpu);
     return 0;
 }
 
 /* Peak RSS (KiB) of a fresh process (this program executed again, so
  * nothing of this one's renders is in it) that pulls the whole session
- * through the engine. */
-static long child_peak_rss(const char *length)
+ * through the engine; *cpu: the CPU seconds of the pull. */
+static long child_peak_rss(const char *length, double *cpu)
 {
     int fds[2];
     if (pipe(fds) != 0)
@@ -391,9 +395,13 @@ static long child_peak_rss(const char *length)
     if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || r <= 0)
         die("memory", "the child failed");
     text[r] = '\0';
-    const long kib = strtol(text, NULL, 10);
+    char *rest = NULL;
+    const long kib = strtol(text, &rest, 10);
     if (kib <= 0)
         die("memory", "the child could not read its peak (/proc/self/status)");
+    *cpu = strtod(rest, NULL);
+    if (!(*cpu > 0.0))
+        die("memory", "the child did not say how long the pull took");
     return kib;
 }
 
@@ -646,9 +654,13 @@ int main(int argc, char **argv)
 
     /* Peak memory for a 1-hour and an 8-hour session. */
     if (!quick && wanted(G_MEMORY)) {
-        long m1 = child_peak_rss("1:00:00"), m8 = child_peak_rss("8:00:00");
+        double c1 = 0.0, c8 = 0.0;
+        long m1 = child_peak_rss("1:00:00", &c1), m8 = child_peak_rss("8:00:00", &c8);
         row("peak RSS, 4 voices: 8 h vs 1 h (MiB)", (double)m8 / 1024.0, "MiB", (double)m1 / 1024.0, 1.10);
         row_abs("  peak RSS, 1 h (MiB)", (double)m1 / 1024.0, "MiB", 32.0);
+        /* Cost linear in session length: CPU seconds per hour of session,
+         * the 8-hour pull against the 1-hour one (the same processes). */
+        row("CPU per session hour, 4 voices: 8 h vs 1 h (s)", c8 / 8.0, "s", c1, 1.10);
     }
 
     if (underruns_seen)
