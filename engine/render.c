@@ -460,7 +460,10 @@ opened:
      * limiter, so the mixer's thread (the render's longest) does not.  Not
      * for FLAC or Ogg, whose encoders keep the writer busier than the
      * mixer, nor with the loudness meter, which measures the limited
-     * samples here on this thread. */
+     * samples here on this thread.  Set before the first chunk is
+     * committed: the writer reads limit, prime and prime_frames only for a
+     * chunk it has taken under w.mu, after writer_commit released it, so
+     * the mutex orders these plain writes before those reads. */
     if (prime && !meter && ff == LULL_FORMAT_WAV) {
         w.limit = e;
         w.prime = prime;
