@@ -396,8 +396,11 @@ static int run(lull_engine *e, float *out, int frames, int64_t *tags)
 }
 
 /* Fill the look-ahead (after creation or a seek): the mixer runs
- * delay_frames ahead, so output frame k is still session frame k. */
-static void prime(lull_engine *e)
+ * delay_frames ahead, so output frame k is still session frame k.  With
+ * keep NULL the limiter takes the frames at once; otherwise they go to keep
+ * (at most LULL_LIM_RING frames) for the caller to limit first
+ * (lull_engine_mix).  Returns how many frames that is. */
+static int prime(lull_engine *e, float *keep)
 {
     lull_live *l = &e->live;
     lull_limiter *lim = &e->limiter;
@@ -407,12 +410,19 @@ static void prime(lull_engine *e)
     l->out_frames = 0;
     l->in_live_frames = 0;
     l->done_seen = 0;
+    int n = 0;
     for (int left = lim->delay_frames; left > 0;) {
         const int c = left < LULL_LIVE_STAGE ? left : LULL_LIVE_STAGE;
-        l->in_live_frames += run(e, buf, c, l->stage_tag);
-        lull_limiter_process(lim, buf, l->stage_tag, c);
+        if (keep) {
+            l->in_live_frames += run(e, keep + 2 * n, c, NULL);
+        } else {
+            l->in_live_frames += run(e, buf, c, l->stage_tag);
+            lull_limiter_process(lim, buf, l->stage_tag, c);
+        }
+        n += c;
         left -= c;
     }
+    return n;
 }
 
 /* When the mixer has ended or stopped and what is left in the look-ahead
@@ -440,7 +450,7 @@ int lull_engine_process(lull_engine *e, float *out, int frames)
         return 0;
     lull_live *l = &e->live;
     if (l->prime_pending)
-        prime(e);
+        prime(e, NULL);
 
     /* 1. Commands: a bounded drain, applied before the first frame. */
     lull_command cmd;
@@ -475,23 +485,7 @@ int lull_engine_process(lull_engine *e, float *out, int frames)
 int lull_engine_mix(lull_engine *e, float *out, int frames, float *prime_out, int *prime_frames)
 {
     lull_live *l = &e->live;
-    *prime_frames = 0;
-    if (l->prime_pending) {
-        /* prime(), less the limiter: lull_engine_limit takes these first. */
-        lull_limiter_reset(&e->limiter, e->pos);
-        l->prime_pending = 0;
-        l->out_frames = 0;
-        l->in_live_frames = 0;
-        l->done_seen = 0;
-        int n = 0;
-        for (int left = e->limiter.delay_frames; left > 0;) {
-            const int c = left < LULL_LIVE_STAGE ? left : LULL_LIVE_STAGE;
-            l->in_live_frames += run(e, prime_out + 2 * n, c, NULL);
-            n += c;
-            left -= c;
-        }
-        *prime_frames = n;
-    }
+    *prime_frames = l->prime_pending ? prime(e, prime_out) : 0;
     int live = 0;
     for (int done = 0; done < frames;) {
         const int c = frames - done < LULL_LIVE_STAGE ? frames - done : LULL_LIVE_STAGE;
