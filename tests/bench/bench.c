@@ -654,8 +654,12 @@ int main(int argc, char **argv)
 
     /* Peak memory for a 1-hour and an 8-hour session. */
     if (!quick && wanted(G_MEMORY)) {
-        double c1 = 0.0, c8 = 0.0;
+        double c1 = 0.0, c1b = 0.0, c8 = 0.0;
         long m1 = child_peak_rss("1:00:00", &c1), m8 = child_peak_rss("8:00:00", &c8);
+        /* The 1-hour pull (about 2 s) a second time: a moment of load
+         * weighs on it eight times as much as on the 8-hour one. */
+        (void)child_peak_rss("1:00:00", &c1b);
+        c1 = c1b < c1 ? c1b : c1;
         row("peak RSS, 4 voices: 8 h vs 1 h (MiB)", (double)m8 / 1024.0, "MiB", (double)m1 / 1024.0, 1.10);
         row_abs("  peak RSS, 1 h (MiB)", (double)m1 / 1024.0, "MiB", 32.0);
         /* Cost linear in session length: CPU seconds per hour of session,
