@@ -158,9 +158,9 @@ static inline void lull_osc_run(uint64_t *phase, int64_t *inc, int64_t step, flo
  * right, in the format of lull_osc_run().  Same arithmetic, half the
  * instructions, and the interleaved output feeds a 4-wide sine loop. */
 typedef uint64_t lull_osc_u64x2 __attribute__((vector_size(16)));
-typedef uint64_t lull_osc_u64x4 __attribute__((vector_size(32)));
-typedef int32_t lull_osc_i32x8 __attribute__((vector_size(32)));
-typedef float lull_osc_f32x8 __attribute__((vector_size(32)));
+typedef uint64_t lull_osc_u64x8 __attribute__((vector_size(64)));
+typedef int32_t lull_osc_i32x16 __attribute__((vector_size(64)));
+typedef float lull_osc_f32x16 __attribute__((vector_size(64)));
 
 static inline void lull_osc_run2(uint64_t phase[2], int64_t inc[2], const int64_t step[2],
                                  float *turns2, int n)
@@ -170,33 +170,49 @@ static inline void lull_osc_run2(uint64_t phase[2], int64_t inc[2], const int64_
     const lull_osc_u64x2 st = { (uint64_t)step[0], (uint64_t)step[1] };
     int i = 0;
 #if defined(__GNUC__) && !defined(__clang__) /* __builtin_shuffle */
-    if (n >= 4) {
-        /* Four frames per step, in two vectors of (left, right) x 2 frames:
-         * over four frames a phase moves by q = 4*inc + 6*step and an
-         * increment by 4*step, so q itself moves by 16*step (the sums of
-         * the serial recurrence, exact in 64-bit wrap-around arithmetic):
-         * every lane holds the very phase the one-frame loop below would
-         * reach, with two vector additions per four frames instead of
-         * four operations.  The increment after the loop is in + 4k*step,
-         * k the steps taken. */
-        const lull_osc_u64x4 s16 = { st[0] * 16, st[1] * 16, st[0] * 16, st[1] * 16 };
-        const lull_osc_u64x4 s6 = { st[0] * 6, st[1] * 6, st[0] * 6, st[1] * 6 };
-        const lull_osc_u64x2 in1 = in + st, in2 = in1 + st, in3 = in2 + st;
-        const lull_osc_u64x2 ph1 = ph + in, ph2 = ph1 + in1, ph3 = ph2 + in2;
-        lull_osc_u64x4 pa = { ph[0], ph[1], ph1[0], ph1[1] }, pb = { ph2[0], ph2[1], ph3[0], ph3[1] };
-        const lull_osc_u64x4 ia = { in[0], in[1], in1[0], in1[1] }, ib = { in2[0], in2[1], in3[0], in3[1] };
-        lull_osc_u64x4 qa = (ia << 2) + s6, qb = (ib << 2) + s6;
-        const lull_osc_i32x8 odd = { 1, 3, 5, 7, 9, 11, 13, 15 };
-        for (; i + 4 <= n; i += 4) {
+    if (n >= 8) {
+        /* Eight frames per step, in two vectors of (left, right) x 4
+         * frames: over eight frames a phase moves by q = 8*inc + 28*step
+         * and an increment by 8*step, so q itself moves by 64*step (the
+         * sums of the serial recurrence, exact in 64-bit wrap-around
+         * arithmetic): every lane holds the very phase the one-frame loop
+         * below would reach, with two vector additions per eight frames
+         * instead of eight operations.  The increment after the loop is
+         * in + 8k*step, k the steps taken.
+         *
+         * Each step stores its 16 turns as one 64-byte vector, the width
+         * the AVX-512 sine loop reads them back with: a 64-byte load that
+         * spans two narrower stores still in flight cannot be forwarded
+         * from them and waits for both to retire (perf showed a third of
+         * binaural_run's time on that first load when this loop stored 32
+         * bytes at a time). */
+        const lull_osc_u64x8 s64 = { st[0] * 64, st[1] * 64, st[0] * 64, st[1] * 64,
+                                     st[0] * 64, st[1] * 64, st[0] * 64, st[1] * 64 };
+        const lull_osc_u64x8 s28 = { st[0] * 28, st[1] * 28, st[0] * 28, st[1] * 28,
+                                     st[0] * 28, st[1] * 28, st[0] * 28, st[1] * 28 };
+        lull_osc_u64x2 p[8], c[8];
+        p[0] = ph;
+        c[0] = in;
+        for (int k = 1; k < 8; k++) {
+            p[k] = p[k - 1] + c[k - 1];
+            c[k] = c[k - 1] + st;
+        }
+        lull_osc_u64x8 pa = { p[0][0], p[0][1], p[1][0], p[1][1], p[2][0], p[2][1], p[3][0], p[3][1] };
+        lull_osc_u64x8 pb = { p[4][0], p[4][1], p[5][0], p[5][1], p[6][0], p[6][1], p[7][0], p[7][1] };
+        const lull_osc_u64x8 ia = { c[0][0], c[0][1], c[1][0], c[1][1], c[2][0], c[2][1], c[3][0], c[3][1] };
+        const lull_osc_u64x8 ib = { c[4][0], c[4][1], c[5][0], c[5][1], c[6][0], c[6][1], c[7][0], c[7][1] };
+        lull_osc_u64x8 qa = (ia << 3) + s28, qb = (ib << 3) + s28;
+        const lull_osc_i32x16 odd = { 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31 };
+        for (; i + 8 <= n; i += 8) {
             /* The top 32 bits of each lane (the odd 32-bit halves on this
              * little-endian layout) as signed ints, then to float. */
-            const lull_osc_i32x8 top = __builtin_shuffle((lull_osc_i32x8)pa, (lull_osc_i32x8)pb, odd);
-            const lull_osc_f32x8 f = __builtin_convertvector(top, lull_osc_f32x8) * 0x1p-32f;
+            const lull_osc_i32x16 top = __builtin_shuffle((lull_osc_i32x16)pa, (lull_osc_i32x16)pb, odd);
+            const lull_osc_f32x16 f = __builtin_convertvector(top, lull_osc_f32x16) * 0x1p-32f;
             memcpy(turns2 + 2 * i, &f, sizeof f);
             pa += qa;
             pb += qb;
-            qa += s16;
-            qb += s16;
+            qa += s64;
+            qb += s64;
         }
         ph = (lull_osc_u64x2){ pa[0], pa[1] };
         in += st * (uint64_t)i;
