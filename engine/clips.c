@@ -304,6 +304,12 @@ static int speaking_at(duck *d, int64_t pos)
     return d->cur < d->n_iv && d->iv[2 * d->cur] <= pos;
 }
 
+int lull_clips_duck_may_move(const lull_engine *e, int64_t pos)
+{
+    const lull_clips *c = e->clips;
+    return c && c->n_ducks > 0 && pos >= c->quiet_until;
+}
+
 int lull_clips_duck(lull_engine *e, int64_t pos, int64_t end, const double **from, const double **to)
 {
     lull_clips *c = e->clips;

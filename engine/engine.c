@@ -312,6 +312,8 @@ void lull_engine_rewind(lull_engine *e)
     e->next_event = 0;
     e->pos = 0;
     e->seg_end = 0;
+    e->ramp_end_next = 0;
+    e->fine_until = 0;
     e->current_section = -1;
     e->need_from = 1;
     e->live.prime_pending = 1;

@@ -147,6 +147,10 @@ struct lull_engine {
     int mix_head[2];                    /* first voice of each group this engine mixes */
     int hold_off;                       /* tests: call control() every segment (same output) */
     int64_t held_segments;              /* segments a voice held without control() (tests) */
+    int64_t segments;                   /* control segments begun (tests) */
+    int64_t ramp_end_next;              /* no track's ramp ends in (pos, ramp_end_next)
+                                         * (process.c; 0: look again) */
+    int64_t fine_until;                 /* a short ramp moves: the fine grid until here */
 
     float mix_left[LULL_CONTROL_FRAMES];
     float mix_right[LULL_CONTROL_FRAMES];
@@ -215,6 +219,9 @@ void lull_clips_seek(lull_engine *e, int64_t frame);
 /* [RT] ducking multipliers for every voice at pos and end, or 0 when no
  * voice ducks (the arrays are then left alone). */
 int lull_clips_duck(lull_engine *e, int64_t pos, int64_t end, const double **from, const double **to);
+/* [RT] whether lull_clips_duck at pos may find a level moving (0: it will
+ * find everything at rest, as it last found; see quiet_until). */
+int lull_clips_duck_may_move(const lull_engine *e, int64_t pos);
 /* [RT] publish the position to the loader. */
 void lull_clips_publish(lull_engine *e);
 /* [NRT] offline: wait until clip audio is decoded for [pos, pos+want). */

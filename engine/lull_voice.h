@@ -38,8 +38,12 @@ extern "C" {
 
 /* The longest segment the mixer ever asks for: control points fall at least
  * every LULL_CONTROL_FRAMES frames (on an absolute grid, so a render and a
- * live run with other block sizes see identical segments). */
-#define LULL_CONTROL_FRAMES 32
+ * live run with other block sizes see identical segments), and every
+ * LULL_CONTROL_FINE frames while a short ramp or ducking moves, where the
+ * straight lines between control points must follow a curve closely
+ * (engine/process.c).  Voices must accept any length from 1 up. */
+#define LULL_CONTROL_FRAMES 128
+#define LULL_CONTROL_FINE 32
 #define LULL_MAX_PARAMS 8
 
 typedef enum lull_unit {

@@ -7,11 +7,27 @@
  * the events due in the block.
  *
  * Processing is split into control segments.  A segment ends at the next
- * multiple of LULL_CONTROL_FRAMES (an absolute grid), at the next event, or
- * at the session end, whichever comes first.  Parameter values are exact at
- * segment ends and ramp linearly inside.  Because segment boundaries depend
- * only on the session and never on the caller's block size, the output is
- * the same whatever block sizes the host asks for.
+ * point of the grid, at the next event, where a ramp ends, or at the session
+ * end, whichever comes first.  Parameter values are exact at segment ends
+ * and ramp linearly inside.  The grid is absolute: every LULL_CONTROL_FRAMES
+ * (128) frames, and every LULL_CONTROL_FINE (32) while a ramp shorter than
+ * LULL_FINE_RAMP_FRAMES moves, unless it is a straight line in amplitude
+ * (a de-click), or ducking moves (see below).  Because segment boundaries
+ * depend only on the session and never on the caller's block size, the
+ * output is the same whatever block sizes the host asks for.
+ *
+ * Why two grids.  Between control points a gain in dB, a fade's raised
+ * cosine or a voice's own mapping of a parameter is followed by a straight
+ * line; for a smooth curve over a ramp of L frames the error is about
+ * (h / L)^2 / 8 of its curvature scale, h the grid.  A ramp of 2^18 frames
+ * or more (5.5 s at 48 kHz) on the 128-frame grid is within 2e-8 of a
+ * raised cosine and within 4e-6 of amplitude on a glide across the whole
+ * 120 dB range (1.6e-7 across 24 dB): far below hearing.  Shorter ramps
+ * keep the 32-frame grid they always had (16 times closer).  Every
+ * segment costs a control() call per moving voice, a master evaluation and
+ * the loops' start-up; at 128 frames a 60-minute binaural and pink noise
+ * render took about a fifth less CPU time than at 32 (user time 1.41 s
+ * against 1.76 s, tests/bench/tones60.lull).
  *
  * The public lull_engine_process (live.c) wraps the core below: it applies
  * queued commands, cuts blocks at the ends of live fades and hands the core
@@ -46,6 +62,42 @@ static double master_at(const lull_engine *e, int64_t frame)
            fade_shape(lull_track_at(&e->master_fade, frame));
 }
 
+/* Ramps shorter than this (frames) keep the fine grid while they move. */
+#define LULL_FINE_RAMP_FRAMES ((int64_t)1 << 18)
+
+/* A track was just set: its end is a segment boundary, and a short curve
+ * asks for the fine grid until then. */
+static void note_ramp(lull_engine *e, const lull_track *t)
+{
+    if (t->len <= 0)
+        return;
+    const int64_t end = t->start + t->len;
+    if (end < e->ramp_end_next)
+        e->ramp_end_next = end;
+    if (!t->amp_linear && t->len < LULL_FINE_RAMP_FRAMES && end > e->fine_until)
+        e->fine_until = end;
+}
+
+/* The first frame after pos where a track's ramp ends (INT64_MAX: none).
+ * A bounded loop over every track; runs once per ramp end, not per segment. */
+static int64_t next_ramp_end(const lull_engine *e, int64_t pos)
+{
+    int64_t best = INT64_MAX;
+    const lull_track *m[2] = { &e->master_gain, &e->master_fade };
+    for (int k = 0; k < 2; k++)
+        if (m[k]->len > 0 && m[k]->start + m[k]->len > pos && m[k]->start + m[k]->len < best)
+            best = m[k]->start + m[k]->len;
+    for (int i = 0; i < e->n_voices; i++) {
+        const lull_eng_voice *v = &e->voices[i];
+        for (int p = 0; p < v->vc->n_params; p++) {
+            const lull_track *t = &v->tracks[p];
+            if (t->len > 0 && t->start + t->len > pos && t->start + t->len < best)
+                best = t->start + t->len;
+        }
+    }
+    return best;
+}
+
 static double voice_value(const lull_eng_voice *v, int p, int64_t frame)
 {
     return v->gain_param[p] ? lull_track_gain(&v->tracks[p], frame) : lull_track_at(&v->tracks[p], frame);
@@ -63,10 +115,12 @@ static void apply_event(lull_engine *e, const lull_eng_event *ev, int64_t at)
         /* From where the fade is (0 at the start of a session that opens
          * with a fade-in, or after a fade-out), never a drop to silence. */
         *t = (lull_track){ lull_track_at(t, at), 1.0, at, ev->dur_frames, 0 };
+        note_ramp(e, t);
         return;
     case LULL_EV_FADE_OUT:
         t = &e->master_fade;
         *t = (lull_track){ lull_track_at(t, at), 0.0, at, ev->dur_frames, 0 };
+        note_ramp(e, t);
         return;
     case LULL_EV_SECTION:
         e->current_section = ev->index;
@@ -84,6 +138,7 @@ static void apply_event(lull_engine *e, const lull_eng_event *ev, int64_t at)
      * amplitude (see lull_track). */
     const int is_gain = ev->voice < 0 || e->voices[ev->voice].gain_param[ev->param];
     *t = (lull_track){ now, ev->value, at, ev->dur_frames, (ev->declick || ev->amp_linear) && is_gain };
+    note_ramp(e, t);
     if (ev->voice >= 0 && ev->dur_frames > 0 && at + ev->dur_frames > e->voices[ev->voice].rest_from)
         e->voices[ev->voice].rest_from = at + ev->dur_frames;
 }
@@ -141,12 +196,22 @@ static void begin_segment(lull_engine *e)
 {
     const int64_t pos = e->pos;
     const int first_event = e->next_event;
+    e->segments++;
     while (e->next_event < e->n_events && e->events[e->next_event].frame <= pos)
         apply_event(e, &e->events[e->next_event++], pos);
 
-    int64_t end = (pos / LULL_CONTROL_FRAMES + 1) * LULL_CONTROL_FRAMES;
+    /* Ducking's levels move along smooth curves too: the fine grid while
+     * they may move (lull_clips_duck decides that below, in the same way on
+     * a split render's twin). */
+    const int fine = pos < e->fine_until || (e->clips && lull_clips_duck_may_move(e, pos));
+    const int64_t grid = fine ? LULL_CONTROL_FINE : LULL_CONTROL_FRAMES;
+    int64_t end = (pos / grid + 1) * grid;
     if (e->next_event < e->n_events && e->events[e->next_event].frame < end)
         end = e->events[e->next_event].frame;
+    if (pos >= e->ramp_end_next)
+        e->ramp_end_next = next_ramp_end(e, pos);
+    if (e->ramp_end_next < end)
+        end = e->ramp_end_next;
     if (e->length_frames > pos && e->length_frames < end)
         end = e->length_frames;
     e->seg_end = end;
@@ -442,6 +507,8 @@ int lull_engine_seek_core(lull_engine *e, int64_t frame)
     e->master_fade = (lull_track){ e->fade_initial, e->fade_initial, 0, 0, 0 };
     e->current_section = -1;
     e->next_event = 0;
+    e->ramp_end_next = 0;
+    e->fine_until = 0;
     /* Replay every event before the target at its own frame: tracks end up
      * exactly as if the session had played to here. */
     while (e->next_event < e->n_events && e->events[e->next_event].frame < frame) {

@@ -15,3 +15,7 @@ set_tests_properties(test_render_sync PROPERTIES LABELS core TIMEOUT 300)
 lull_add_test(test_pcm test_pcm.c)
 lull_add_test(test_sessions test_sessions.c)
 set_tests_properties(test_sessions PROPERTIES LABELS sessions TIMEOUT 900)
+# Where the mixer puts its control points: coarse at rest and on long ramps,
+# fine on short ones, exactly at every ramp's end (engine/process.c).
+lull_add_test(test_control_grid test_control_grid.c)
+set_tests_properties(test_control_grid PROPERTIES LABELS core TIMEOUT 300)

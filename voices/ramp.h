@@ -2,8 +2,8 @@
  * ramp.h - the per-frame step of a linear ramp over a control segment, as
  * the voices' control() functions compute it.
  *
- * A segment is almost always LULL_CONTROL_FRAMES long (the mixer's grid);
- * dividing by that constant lets the compiler use a shift (integers) or a
+ * A segment is almost always LULL_CONTROL_FRAMES or LULL_CONTROL_FINE long
+ * (the mixer's grids); dividing by such a constant lets the compiler use a shift (integers) or a
  * multiply by the exact reciprocal of a power of two (doubles) instead of a
  * division, which costs 10 to 40 cycles and, for a gliding voice, is paid
  * on every segment.  The results are exactly those of the division: C's
@@ -22,13 +22,21 @@
 /* diff / frames, truncated toward zero (frames >= 1). */
 static inline int64_t lull_ramp_step(int64_t diff, int frames)
 {
-    return frames == LULL_CONTROL_FRAMES ? diff / LULL_CONTROL_FRAMES : diff / frames;
+    if (frames == LULL_CONTROL_FRAMES)
+        return diff / LULL_CONTROL_FRAMES;
+    if (frames == LULL_CONTROL_FINE)
+        return diff / LULL_CONTROL_FINE;
+    return diff / frames;
 }
 
 /* diff / frames in double (frames >= 1). */
 static inline double lull_ramp_slope(double diff, int frames)
 {
-    return frames == LULL_CONTROL_FRAMES ? diff / (double)LULL_CONTROL_FRAMES : diff / (double)frames;
+    if (frames == LULL_CONTROL_FRAMES)
+        return diff / (double)LULL_CONTROL_FRAMES;
+    if (frames == LULL_CONTROL_FINE)
+        return diff / (double)LULL_CONTROL_FINE;
+    return diff / (double)frames;
 }
 
 #endif
