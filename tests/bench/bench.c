@@ -501,8 +501,17 @@ int main(int argc, char **argv)
             only_mask |= group_named(argv[++i]);
         else if (!strcmp(argv[i], "--reps") && i + 1 < argc && atoi(argv[i + 1]) > 0)
             reps = atoi(argv[++i]);
-        else
+        else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: lull-bench [--quick] [--reps N] [--only GROUP]... [--dir TMPDIR] [--kernel BLOCKS]\n"
+                   "                  [--render-kernel SECONDS] [SOURCE_DIR]\n"
+                   "GROUP: render, flac, ogg, mixer, linearity, blocks, memory or summary\n");
+            return 0;
+        } else if (argv[i][0] == '-') {
+            fprintf(stderr, "lull-bench: unknown option or missing value: %s (try --help)\n", argv[i]);
+            return 2;
+        } else {
             srcdir = argv[i];
+        }
     }
     if (quick)
         reps = 1;
