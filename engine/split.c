@@ -80,11 +80,28 @@ static void *helper_main(void *arg)
  * true-peak limiter, live stage), in the units of lull_voice_cost. */
 #define MAIN_OVERHEAD_NS 6.0
 
+/* A clip session is split only when the voices the helper would run cost
+ * at least this much (units of lull_voice_cost).  Its threads are already
+ * three (the mixer, the clip loader, the writer), and each voice the helper
+ * runs is written to and read back from planes of its own, which costs
+ * memory traffic on both sides.  Measured with LULL_RENDER_THREADS=1
+ * against the split (60-minute renders, alternated, wall time):
+ *   the clip benchmark, two binaural voices (4 units): 0.84-1.01 s
+ *     unsplit, 1.06-1.20 s split;
+ *   the same with pink noise (8.3): 1.35-1.58 s against 1.50-1.85 s;
+ *   with pink noise, a tone and an isochronic voice too (22.3): 3.37-5.12
+ *     s against 3.26-4.50 s, about even;
+ *   with a spin voice (68): 12.3-14.0 s against 11.3-11.4 s.
+ * Sessions without clips split into two mix groups instead, one pair of
+ * planes in all, which pays for itself (tones60: 0.74-0.86 s split against
+ * 0.83-1.00 s unsplit). */
+#define SPLIT_MIN_REMOTE_NS 24.0
+
 /* A clip session: which voices the helper runs.  Clip voices stay (the
  * loader feeds this engine); the others go, dearest first, to whichever
  * side carries less so far.  Only speed depends on this choice, never the
- * samples.  Returns how many go. */
-static int pick_remote(lull_engine *e)
+ * samples.  Returns how many go; *load: what they cost. */
+static int pick_remote(lull_engine *e, double *load)
 {
     double load_main = MAIN_OVERHEAD_NS, load_helper = 0.0;
     int n = 0;
@@ -115,7 +132,16 @@ static int pick_remote(lull_engine *e)
     for (int i = 0; i < e->n_voices; i++)
         if (!e->voices[i].remote)
             e->voices[i].remote_index = -1;
+    *load = load_helper;
     return n;
+}
+
+static void unpick_remote(lull_engine *e)
+{
+    for (int i = 0; i < e->n_voices; i++) {
+        e->voices[i].remote = 0;
+        e->voices[i].remote_index = -1;
+    }
 }
 
 lull_split *lull_split_start(lull_engine *e, const lull_script *s, const lull_engine_config *ec,
@@ -123,13 +149,21 @@ lull_split *lull_split_start(lull_engine *e, const lull_script *s, const lull_en
 {
     if (!e || e->pos != 0 || sysconf(_SC_NPROCESSORS_ONLN) < 2)
         return NULL;
+    /* 1: never split; 2: split whenever there is something to split (tests
+     * of the split itself, comparisons). */
     const char *env = getenv("LULL_RENDER_THREADS");
     if (env && atoi(env) == 1)
         return NULL;
+    const int force = env && atoi(env) == 2;
     const int by_voice = e->clips != NULL;
-    const int n_remote = by_voice ? pick_remote(e) : 0;
+    double remote_load = 0.0;
+    const int n_remote = by_voice ? pick_remote(e, &remote_load) : 0;
     if (by_voice ? n_remote == 0 : e->n_group1 == 0)
         return NULL;
+    if (by_voice && !force && remote_load < SPLIT_MIN_REMOTE_NS) {
+        unpick_remote(e);
+        return NULL;
+    }
     lull_split *sp = calloc(1, sizeof *sp);
     const int extra = lull_engine_lookahead_frames(e);
     /* Two planes: group 1's mix, or each remote voice's. */
@@ -142,8 +176,7 @@ lull_split *lull_split_start(lull_engine *e, const lull_script *s, const lull_en
         free(sp);
         free(mem);
         if (by_voice)
-            for (int i = 0; i < e->n_voices; i++)
-                e->voices[i].remote = 0;
+            unpick_remote(e);
         return NULL;
     }
     if (by_voice) {

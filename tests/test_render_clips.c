@@ -5,9 +5,11 @@
  * stay in the main engine while a helper engine runs the other voices, which
  * must be ducked by the narration exactly as the main engine would duck them
  * (engine/split.c).  Compared bit for bit (32-bit float WAV): the two-thread
- * render, a LULL_RENDER_THREADS=1 render, the engine pulled in 333-frame
- * blocks, and the split driven directly in render-sized chunks (which proves
- * the split is really taken on this machine).
+ * render (LULL_RENDER_THREADS=2: these voices are light, and lull left to
+ * itself renders such a session on one mixing thread, which is also
+ * checked), a LULL_RENDER_THREADS=1 render, lull's own choice, the engine
+ * pulled in 333-frame blocks, and the split driven directly in render-sized
+ * chunks (which proves the split is really taken on this machine).
  *
  * MIT licence; see LICENSE.
  */
@@ -50,12 +52,13 @@ static long first_diff(const float *a, const float *b, long frames)
     return -1;
 }
 
-static int render_to(const lull_script *s, const char *file, int one_thread, float **out, int64_t *frames)
+/* threads: "1", "2" (LULL_RENDER_THREADS) or NULL (lull's choice). */
+static int render_to(const lull_script *s, const char *file, const char *threads, float **out, int64_t *frames)
 {
     lull_render_config rc = lull_render_config_init();
     rc.samples = LULL_SAMPLES_FLOAT32;
-    if (one_thread)
-        setenv("LULL_RENDER_THREADS", "1", 1);
+    if (threads)
+        setenv("LULL_RENDER_THREADS", threads, 1);
     int r = lull_render_file(s, cu_path(file), &rc);
     unsetenv("LULL_RENDER_THREADS");
     if (r != LULL_OK) {
@@ -84,11 +87,12 @@ int main(void)
         return 1;
     }
 
-    float *two = NULL, *one = NULL;
-    int64_t f2 = 0, f1 = 0;
-    CHECK(render_to(s, "two.wav", 0, &two, &f2) == 0, "two-thread render");
-    CHECK(render_to(s, "one.wav", 1, &one, &f1) == 0, "one-thread render");
-    if (!two || !one)
+    float *two = NULL, *one = NULL, *own = NULL;
+    int64_t f2 = 0, f1 = 0, fo = 0;
+    CHECK(render_to(s, "two.wav", "2", &two, &f2) == 0, "two-thread render");
+    CHECK(render_to(s, "one.wav", "1", &one, &f1) == 0, "one-thread render");
+    CHECK(render_to(s, "own.wav", NULL, &own, &fo) == 0, "render, lull's choice of threads");
+    if (!two || !one || !own)
         return 1;
 
     /* The engine itself, pulled in odd blocks. */
@@ -102,14 +106,24 @@ int main(void)
         lull_engine_process(e, ref + 2 * done, 333);
     lull_engine_destroy(&e);
 
-    /* The split driven directly, as render.c drives it. */
+    /* The split driven directly, as render.c drives it.  Left to itself,
+     * lull does not split a clip session whose other voices are this light
+     * (engine/split.c, SPLIT_MIN_REMOTE_NS); forced, it must. */
     const int chunk = 4096;
     const long nproc = sysconf(_SC_NPROCESSORS_ONLN);
     CHECK(lull_engine_create(s, &ec, &e) == LULL_OK, "engine");
     lull_split *sp = lull_split_start(e, s, &ec, chunk);
-    printf("split on %ld CPUs: %s\n", nproc, sp ? "taken" : "not taken");
+    printf("split on %ld CPUs, lull's choice: %s\n", nproc, sp ? "taken" : "not taken");
+    CHECK(sp == NULL, "a clip session with light voices is split: one mixing thread is faster");
+    lull_split_stop(&sp, e);
+    lull_engine_destroy(&e);
+    CHECK(lull_engine_create(s, &ec, &e) == LULL_OK, "engine");
+    setenv("LULL_RENDER_THREADS", "2", 1);
+    sp = lull_split_start(e, s, &ec, chunk);
+    unsetenv("LULL_RENDER_THREADS");
+    printf("split on %ld CPUs, forced: %s\n", nproc, sp ? "taken" : "not taken");
     if (nproc >= 2)
-        CHECK(sp != NULL, "a clip session with non-clip voices is not split on %ld CPUs", nproc);
+        CHECK(sp != NULL, "a clip session with non-clip voices is not split on %ld CPUs when forced", nproc);
     float *direct = calloc((size_t)total * 2, sizeof(float));
     for (long done = 0; done < total; done += chunk)
         lull_split_process(sp, e, direct + 2 * done, total - done < chunk ? (int)(total - done) : chunk);
@@ -118,11 +132,13 @@ int main(void)
     lull_split_stop(&sp, e);
     lull_engine_destroy(&e);
 
-    printf("frames: two threads %lld, one thread %lld, engine %ld\n", (long long)f2, (long long)f1, total);
-    CHECK(f2 == total && f1 == total, "the renders are not the session's length");
-    if (f2 == total && f1 == total) {
+    printf("frames: two threads %lld, one thread %lld, lull's choice %lld, engine %ld\n", (long long)f2,
+           (long long)f1, (long long)fo, total);
+    CHECK(f2 == total && f1 == total && fo == total, "the renders are not the session's length");
+    if (f2 == total && f1 == total && fo == total) {
         long d;
         CHECK((d = first_diff(two, one, total)) < 0, "two-thread and one-thread renders differ from frame %ld", d);
+        CHECK((d = first_diff(own, one, total)) < 0, "lull's choice and one-thread renders differ from frame %ld", d);
         CHECK((d = first_diff(two, ref, total)) < 0, "the two-thread render differs from the engine from frame %ld",
               d);
         CHECK((d = first_diff(direct, ref, total)) < 0, "the split driven directly differs from frame %ld", d);
@@ -139,6 +155,7 @@ int main(void)
 
     free(two);
     free(one);
+    free(own);
     free(ref);
     free(direct);
     lull_script_free(&s);
