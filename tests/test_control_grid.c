@@ -78,47 +78,42 @@ static double peak(const pulled *p, long a, long b)
 #define END_FADE_EXTRA 12
 #define COARSE_60S 22500
 
+/* The session's segment count, pulled in 4096-frame blocks. */
+static void expect_segments(const char *what, const char *text, int want)
+{
+    pulled p = pull(text, 4096, 1);
+    CHECK(p.lr != NULL, "%s: the session does not run", what);
+    printf("%s: %lld segments (want %d)\n", what, (long long)p.segments, want);
+    CHECK(p.segments == want, "%s: %lld segments, want %d", what, (long long)p.segments, want);
+    free(p.lr);
+}
+
 static void test_counts(void)
 {
     /* The glide (50 s) and the fades (6 s each) are long ramps.  Events at
      * 0, 4 and 54 s lie on the coarse grid, and so do the ramp ends. */
-    pulled p = pull("voice a binaural carrier=200Hz beat=6Hz gain=-20dB\n"
+    expect_segments("long ramps",
+                    "voice a binaural carrier=200Hz beat=6Hz gain=-20dB\n"
                     "voice n noise color=pink gain=-30dB\n"
                     "0:00 master fade-in 6s\n"
                     "0:04 a beat=4Hz carrier=180Hz over 50s\n"
                     "0:54 master fade-out 6s\n"
                     "1:00 end\n",
-                    4096, 1);
-    CHECK(p.lr != NULL, "the long-ramp session does not run");
-    printf("long ramps: %lld segments (%d on the 128-frame grid, %d for the end fade)\n", (long long)p.segments,
-           COARSE_60S, END_FADE_EXTRA);
-    CHECK(p.segments == COARSE_60S + END_FADE_EXTRA, "long ramps: %lld segments, want %d", (long long)p.segments,
-          COARSE_60S + END_FADE_EXTRA);
-    free(p.lr);
-
+                    COARSE_60S + END_FADE_EXTRA);
     /* A 2 s glide in dB (96,000 frames < 2^18) from 4 s: 3000 fine segments
      * instead of 750 coarse ones. */
-    p = pull("voice a binaural carrier=200Hz beat=6Hz gain=-20dB\n"
-             "0:04 a gain=-30dB over 2s\n"
-             "1:00 end\n",
-             4096, 1);
-    CHECK(p.lr != NULL, "the short-glide session does not run");
-    const int want = COARSE_60S - 750 + 3000 + END_FADE_EXTRA;
-    printf("a 2 s dB glide: %lld segments (%d)\n", (long long)p.segments, want);
-    CHECK(p.segments == want, "short dB glide: %lld segments, want %d", (long long)p.segments, want);
-    free(p.lr);
-
-    /* The same glide straight in amplitude: the straight lines are exact, the
-     * coarse grid stays. */
-    p = pull("voice a binaural carrier=200Hz beat=6Hz gain=-20dB\n"
-             "0:04 a gain=-30dB over 2s linear\n"
-             "1:00 end\n",
-             4096, 1);
-    CHECK(p.lr != NULL, "the linear-glide session does not run");
-    printf("a 2 s glide linear in amplitude: %lld segments\n", (long long)p.segments);
-    CHECK(p.segments == COARSE_60S + END_FADE_EXTRA, "linear glide: %lld segments, want %d", (long long)p.segments,
-          COARSE_60S + END_FADE_EXTRA);
-    free(p.lr);
+    expect_segments("a 2 s dB glide",
+                    "voice a binaural carrier=200Hz beat=6Hz gain=-20dB\n"
+                    "0:04 a gain=-30dB over 2s\n"
+                    "1:00 end\n",
+                    COARSE_60S - 750 + 3000 + END_FADE_EXTRA);
+    /* The same glide straight in amplitude: the straight lines are exact,
+     * the coarse grid stays. */
+    expect_segments("a 2 s glide linear in amplitude",
+                    "voice a binaural carrier=200Hz beat=6Hz gain=-20dB\n"
+                    "0:04 a gain=-30dB over 2s linear\n"
+                    "1:00 end\n",
+                    COARSE_60S + END_FADE_EXTRA);
 }
 
 /* One voice's gain ramps to `off`, ending at frame `end`: sound in the
