@@ -25,9 +25,11 @@
  * 120 dB range (1.6e-7 across 24 dB): far below hearing.  Shorter ramps
  * keep the 32-frame grid they always had (16 times closer).  Every
  * segment costs a control() call per moving voice, a master evaluation and
- * the loops' start-up; at 128 frames a 60-minute binaural and pink noise
- * render took about a fifth less CPU time than at 32 (user time 1.41 s
- * against 1.76 s, tests/bench/tones60.lull).
+ * the loops' start-up; with the two grids a 60-minute binaural and pink
+ * noise render took about a fifth less CPU time than with 32 frames
+ * everywhere (user time 1.24-1.35 s against 1.50-1.59 s, alternated runs of
+ * tests/bench/tones60.lull), and its samples moved by at most 1 LSB of
+ * 24-bit.
  *
  * The public lull_engine_process (live.c) wraps the core below: it applies
  * queued commands, cuts blocks at the ends of live fades and hands the core
