@@ -53,9 +53,11 @@
  * segment (a branch-free test of the exponents) and reset if non-finite.
  *
  * Speed: where the CPU has AVX-512, the 8-section pink cascade runs as one
- * skewed pipeline of 16 lanes (cascade8_pipe_mix below), with the same
- * operations in the same order as the portable loop, so the samples are the
- * same; pink noise 5.8 -> 4.3 ns/frame (min of 3000 short trials).
+ * skewed pipeline of 16 lanes (wide_run below), with the same operations in
+ * the same order as the portable loop, so the samples are the same; pink
+ * noise 5.8 -> 4.3 ns/frame (min of 3000 short trials), then 2.5 with its
+ * frames mixed after the pipeline and 128-frame control segments
+ * (lull-bench, mixer rows, 2026-12-08).
  *
  * The generator and the filter design live in noise_core.h, shared with the
  * spin voice; this file is the voice around them.
