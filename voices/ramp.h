@@ -3,10 +3,10 @@
  * the voices' control() functions compute it.
  *
  * A segment is almost always LULL_CONTROL_FRAMES or LULL_CONTROL_FINE long
- * (the mixer's grids); dividing by such a constant lets the compiler use a shift (integers) or a
- * multiply by the exact reciprocal of a power of two (doubles) instead of a
- * division, which costs 10 to 40 cycles and, for a gliding voice, is paid
- * on every segment.  The results are exactly those of the division: C's
+ * (the mixer's grids); dividing by such a constant lets the compiler use a
+ * shift (integers) or a multiply by the exact reciprocal of a power of two
+ * (doubles) instead of a division, which costs 10 to 40 cycles and, for a
+ * gliding voice, is paid on every segment.  The results are exactly those of the division: C's
  * integer division truncates either way, and x / 2^k and x * 2^-k are the
  * same rounding of the same exact value.  [RT]
  *
